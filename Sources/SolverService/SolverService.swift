@@ -1,0 +1,1 @@
+// SolverService: placeholder until its issue lands; replaced by the real module.

@@ -1,0 +1,147 @@
+// SparseTensor/SpMV: sparse matrix times dense vector, y = A·x and y = Aᵀ·x, on both cores when it pays.
+
+extension CompressedStorage {
+    /// yₒ = Σ_p values[p]·x[indices[p]] over each line o (a "gather"): CSR·x, or CSCᵀ·x.
+    /// Lines are split into nnz-balanced ranges, one per worker; each worker writes its own slice of y.
+    package func gather(_ x: [Double]) -> [Double] {
+        var y = [Double](repeating: 0, count: outerCount)
+        let workers = Parallelism.workers(forWork: nnz)
+        offsets.withUnsafeBufferPointer { off in
+            indices.withUnsafeBufferPointer { idx in
+                values.withUnsafeBufferPointer { val in
+                    x.withUnsafeBufferPointer { xp in
+                        y.withUnsafeMutableBufferPointer { yp in
+                            let ranges = Parallelism.balancedRanges(offsets: off, outerCount: outerCount, parts: workers)
+                            let out = yp
+                            Parallelism.run(ranges.count) { k in
+                                for o in ranges[k] {
+                                    var s = 0.0
+                                    var p = off[o]
+                                    let end = off[o + 1]
+                                    // Two accumulators hide the FMA latency chain.
+                                    var s2 = 0.0
+                                    while p + 1 < end {
+                                        s += val[p] * xp[Int(idx[p])]
+                                        s2 += val[p + 1] * xp[Int(idx[p + 1])]
+                                        p += 2
+                                    }
+                                    if p < end { s += val[p] * xp[Int(idx[p])] }
+                                    out[o] = s + s2
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// y[indices[p]] += values[p]·x[o] over every line o (a "scatter"): CSRᵀ·x without forming the transpose, or CSC·x.
+    /// With two or more workers each accumulates into its own inner-length buffer, then the buffers are summed;
+    /// that extra O(workers·inner) pass pays only when nnz is several times the inner length.
+    package func scatter(_ x: [Double]) -> [Double] {
+        var workers = Parallelism.workers(forWork: nnz)
+        if nnz < 4 * innerCount { workers = 1 }
+        var partial = [[Double]](repeating: [], count: workers)
+        offsets.withUnsafeBufferPointer { off in
+            indices.withUnsafeBufferPointer { idx in
+                values.withUnsafeBufferPointer { val in
+                    x.withUnsafeBufferPointer { xp in
+                        let ranges = Parallelism.balancedRanges(offsets: off, outerCount: outerCount, parts: workers)
+                        partial.withUnsafeMutableBufferPointer { parts in
+                            let slots = parts
+                            let inner = innerCount
+                            Parallelism.run(ranges.count) { k in
+                                var acc = [Double](repeating: 0, count: inner)
+                                acc.withUnsafeMutableBufferPointer { a in
+                                    for o in ranges[k] {
+                                        let xo = xp[o]
+                                        if xo == 0 { continue }
+                                        for p in off[o]..<off[o + 1] { a[Int(idx[p])] += val[p] * xo }
+                                    }
+                                }
+                                slots[k] = acc
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        guard workers > 1 else { return partial[0] }
+        var y = partial[0]
+        let n = innerCount
+        y.withUnsafeMutableBufferPointer { yp in
+            let out = yp
+            let chunk = (n + workers - 1) / workers
+            Parallelism.run(workers) { k in
+                let lo = k * chunk, hi = min(n, lo + chunk)
+                guard lo < hi else { return }
+                for w in 1..<workers {
+                    partial[w].withUnsafeBufferPointer { src in
+                        for i in lo..<hi { out[i] += src[i] }
+                    }
+                }
+            }
+        }
+        return y
+    }
+}
+
+
+extension CSRMatrix {
+    /// y = A·x. Throws when `x.count != columnCount`.
+    public func multiply(_ x: [Double]) throws(SparseError) -> [Double] {
+        guard x.count == columnCount else {
+            throw .dimensionMismatch(operation: "A·x", expected: "x of length \(columnCount) (A is \(rowCount) × \(columnCount))", got: "length \(x.count)")
+        }
+        return storage.gather(x)
+    }
+
+    /// y = Aᵀ·x computed from the rows of A, without forming Aᵀ. Throws when `x.count != rowCount`.
+    public func transposeMultiply(_ x: [Double]) throws(SparseError) -> [Double] {
+        guard x.count == rowCount else {
+            throw .dimensionMismatch(operation: "Aᵀ·x", expected: "x of length \(rowCount) (A is \(rowCount) × \(columnCount))", got: "length \(x.count)")
+        }
+        return storage.scatter(x)
+    }
+
+    /// y = A·x for a sparse x: only the columns x touches are read through the rows (O(nnz(A)) gather).
+    public func multiply(_ x: SparseVector) throws(SparseError) -> [Double] {
+        guard x.length == columnCount else {
+            throw .dimensionMismatch(operation: "A·x", expected: "x of length \(columnCount)", got: "length \(x.length)")
+        }
+        return storage.gather(x.dense())
+    }
+}
+
+extension CSCMatrix {
+    /// y = A·x (scatter over columns).
+    public func multiply(_ x: [Double]) throws(SparseError) -> [Double] {
+        guard x.count == columnCount else {
+            throw .dimensionMismatch(operation: "A·x", expected: "x of length \(columnCount) (A is \(rowCount) × \(columnCount))", got: "length \(x.count)")
+        }
+        return storage.scatter(x)
+    }
+
+    /// y = Aᵀ·x (gather over columns: each yⱼ = a_jᵀx).
+    public func transposeMultiply(_ x: [Double]) throws(SparseError) -> [Double] {
+        guard x.count == rowCount else {
+            throw .dimensionMismatch(operation: "Aᵀ·x", expected: "x of length \(rowCount) (A is \(rowCount) × \(columnCount))", got: "length \(x.count)")
+        }
+        return storage.gather(x)
+    }
+
+    /// y = A·x for sparse x: touches only the columns of x's nonzeros, O(Σ nnz(a_j) over x's support).
+    public func multiply(_ x: SparseVector) throws(SparseError) -> [Double] {
+        guard x.length == columnCount else {
+            throw .dimensionMismatch(operation: "A·x", expected: "x of length \(columnCount)", got: "length \(x.length)")
+        }
+        var y = [Double](repeating: 0, count: rowCount)
+        for (k, j) in x.indices.enumerated() {
+            let xj = x.values[k]
+            for p in columnOffsets[j]..<columnOffsets[j + 1] { y[Int(rowIndices[p])] += values[p] * xj }
+        }
+        return y
+    }
+}

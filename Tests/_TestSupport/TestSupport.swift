@@ -1,0 +1,83 @@
+// _TestSupport: references and fixtures shared by the test targets (no stable API).
+import Foundation
+import SparseTensor
+
+/// Paths of the repository, its `data/` and the real matrices in `../shared/data`.
+public enum Fixtures {
+    public static let repositoryRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }  // Tests/_TestSupport/TestSupport.swift → root
+        return url
+    }()
+
+    /// `../shared/data` beside the clone (CI puts shared/ there); `LSQ_SHARED_DATA` overrides.
+    public static let sharedData: URL = {
+        if let p = ProcessInfo.processInfo.environment["LSQ_SHARED_DATA"] { return URL(fileURLWithPath: p) }
+        return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
+    }()
+
+    public static func shared(_ name: String) -> URL { sharedData.appendingPathComponent(name) }
+    public static func data(_ name: String) -> URL { repositoryRoot.appendingPathComponent("data").appendingPathComponent(name) }
+
+    /// A fresh temporary directory, removed by the caller (or left for inspection on failure).
+    public static func temporaryDirectory() -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lsq-test-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// Dense references for small matrices.
+public enum DenseReference {
+    public static func multiply(_ a: [[Double]], _ x: [Double]) -> [Double] {
+        a.map { row in zip(row, x).reduce(0) { $0 + $1.0 * $1.1 } }
+    }
+
+    public static func transpose(_ a: [[Double]], columns n: Int) -> [[Double]] {
+        (0..<n).map { j in a.map { $0[j] } }
+    }
+
+    public static func multiply(_ a: [[Double]], _ b: [[Double]], columns n: Int) -> [[Double]] {
+        a.map { row in
+            (0..<n).map { j in
+                var s = 0.0
+                for k in 0..<row.count where row[k] != 0 { s += row[k] * b[k][j] }
+                return s
+            }
+        }
+    }
+
+    /// Solves the dense least-squares problem min ‖b − A·x‖² + λ‖x‖² by the normal equations with
+    /// Gaussian elimination and partial pivoting (small, well-conditioned test problems only).
+    public static func ridge(_ a: [[Double]], _ b: [Double], lambda: Double = 0) -> [Double] {
+        let n = a.first?.count ?? 0
+        var g = [[Double]](repeating: [Double](repeating: 0, count: n + 1), count: n)
+        for i in 0..<n {
+            for j in 0..<n { g[i][j] = a.reduce(0) { $0 + $1[i] * $1[j] } + (i == j ? lambda : 0) }
+            g[i][n] = zip(a, b).reduce(0) { $0 + $1.0[i] * $1.1 }
+        }
+        for c in 0..<n {
+            let p = (c..<n).max { abs(g[$0][c]) < abs(g[$1][c]) }!
+            g.swapAt(c, p)
+            for r in 0..<n where r != c {
+                let f = g[r][c] / g[c][c]
+                if f != 0 { for k in c...n { g[r][k] -= f * g[c][k] } }
+            }
+        }
+        return (0..<n).map { g[$0][n] / g[$0][$0] }
+    }
+}
+
+/// max |a − b| / max(1, max |b|): one number for comparing vectors.
+public func relativeError(_ tst: [Double], _ ref: [Double]) -> Double {
+    precondition(tst.count == ref.count, "length \(tst.count) vs \(ref.count)")
+    var num = 0.0, den = 1.0
+    for i in 0..<ref.count { num = max(num, abs(tst[i] - ref[i])); den = max(den, abs(ref[i])) }
+    return num / den
+}
+
+/// A small random matrix with its dense copy.
+public func randomSmall(rows m: Int, columns n: Int, density: Double, seed: UInt64) -> (CSRMatrix, [[Double]]) {
+    let a = RandomSparse.matrix(rows: m, columns: n, density: density, seed: seed)
+    return (a, a.dense())
+}
