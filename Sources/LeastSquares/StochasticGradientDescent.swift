@@ -1,0 +1,7 @@
+// LeastSquares/StochasticGradientDescent: PLACEHOLDER, replaced by the real solver in issue 3 (this file is overwritten whole).
+
+public enum StochasticGradientDescent {
+    public static func solve(_ problem: LeastSquaresProblem, options: SolverOptions, control: SolveControl) throws(SolverError) -> Solution {
+        throw .unsupported("StochasticGradientDescent is not built yet")
+    }
+}
