@@ -1,1 +1,0 @@
-// SolverService: placeholder until its issue lands; replaced by the real module.
