@@ -270,10 +270,9 @@ struct BodySink {
         }
     }
 
-    /// The body; a spooled file is flushed to disk (`fsync`) so it can become a durable job file by rename.
+    /// The body (a spooled file is closed, not yet fsynced: whoever keeps it syncs it).
     mutating func finish() throws -> HTTPBody {
         if let file, let url {
-            try file.synchronize()
             try file.close()
             self.file = nil
             return .file(url, length: count)

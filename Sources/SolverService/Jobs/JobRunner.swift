@@ -1,0 +1,77 @@
+// SolverService/Jobs/JobRunner: runs one job on its solver thread — read the durable problem, solve or multiply, store the result.
+import Foundation
+import LeastSquares
+import SparseTensor
+
+/// The body of a solver thread. Owns the job's record while it runs: persists `running`, then the
+/// result file, then the final record (result before record, so a finished record always has its file).
+enum JobRunner {
+    static func run(_ snapshot: JobRecord, store: JobStore, job: RunningJob, settings: JobServiceSettings) -> JobRecord {
+        var r = snapshot
+        // Not fsynced: if a power loss forgets that the job started, it is simply queued again.
+        do { try store.save(r, durability: .processCrash) } catch { settings.log("job \(r.id): cannot save the running state: \(error)") }
+        do {
+            let body = try store.problem(r.id)
+            switch r.kind {
+            case .solve: try solve(&r, body: body, store: store, job: job, settings: settings)
+            case .product: try product(&r, body: body, store: store, job: job, settings: settings)
+            }
+        } catch let e as ServiceError {
+            fail(&r, code: e.code, message: e.message)
+        } catch let e as SolverError {
+            let s = ServiceError.from(e)
+            fail(&r, code: s.code, message: s.message)
+        } catch let e as SparseError {
+            let s = ServiceError.from(e, context: r.kind == .product ? "product" : "solve")
+            fail(&r, code: s.code, message: s.message)
+        } catch {
+            fail(&r, code: "storage_error", message: "\(error)")
+        }
+        if r.state == .queued {
+            r.startedAt = nil
+            r.note = "re-queued: the server stopped while this job was running (attempt \(r.attempts))"
+        } else {
+            r.finishedAt = Date()
+        }
+        do { try store.save(r) } catch { settings.log("job \(r.id): cannot save the final state: \(error)") }
+        return r
+    }
+
+    private static func fail(_ r: inout JobRecord, code: String, message: String) {
+        r.state = .failed
+        r.error = ErrorRecord(code: code, message: message)
+    }
+
+    private static func solve(_ r: inout JobRecord, body: Data, store: JobStore, job: RunningJob, settings: JobServiceSettings) throws {
+        let input = try ProblemReader.solve(body: body, input: r.input, limits: settings.limits)
+        var limit = input.options.timeLimit
+        if let cap = settings.jobTimeLimit { limit = min(limit ?? cap, cap) }
+        let control = SolveControl(progress: { p in job.progress.withLock { $0 = p } }, cancellation: job.cancellation, timeLimit: limit)
+        let solution = try settings.solve(input.problem, input.options.solver, control)
+        if job.isShutdown, solution.report.stopReason == .cancelled {
+            r.state = .queued
+            return
+        }
+        try store.writeResult(r.id, name: JobStore.solutionName, data: NPY.encode(solution.x))
+        r.hasResult = true
+        r.report = solution.report
+        r.state = solution.report.stopReason == .cancelled ? .cancelled : .succeeded
+    }
+
+    private static func product(_ r: inout JobRecord, body: Data, store: JobStore, job: RunningJob, settings: JobServiceSettings) throws {
+        let input = try ProblemReader.product(body: body, limits: settings.limits)
+        let c = try input.a.product(input.spec.kind, with: input.b, options: ProblemReader.productOptions(input.spec, limits: settings.limits))
+        // A product cannot stop midway; a cancel (or shutdown) that arrived meanwhile discards the result.
+        if job.isShutdown { r.state = .queued; return }
+        if job.cancellation.isCancelled { r.state = .cancelled; return }
+        let names = JobStore.productNames
+        try store.writeResult(r.id, name: names.indptr, data: NPY.encode(c.rowOffsets))
+        try store.writeResult(r.id, name: names.indices, data: NPY.encode(c.columnIndices))
+        try store.writeResult(r.id, name: names.values, data: NPY.encode(c.values))
+        r.product?.resultRows = c.rowCount
+        r.product?.resultColumns = c.columnCount
+        r.product?.resultNNZ = c.nnz
+        r.hasResult = true
+        r.state = .succeeded
+    }
+}
