@@ -26,32 +26,34 @@ struct MediaType: Equatable, Sendable {
         }
     }
 
-    /// The entries of an `Accept` header, best first (by q, then by specificity), q = 0 removed.
-    static func accepted(_ header: String?) -> [MediaType] {
-        guard let header, !header.trimmingCharacters(in: .whitespaces).isEmpty else { return [MediaType("*/*")!] }
-        var entries: [(MediaType, Double, Int)] = []
-        for (k, item) in header.split(separator: ",").enumerated() {
-            guard let m = MediaType(String(item)) else { continue }
+    /// The `Accept` ranges with their q-values (a missing or empty header accepts anything).
+    static func ranges(_ header: String?) -> [(MediaType, Double)] {
+        guard let header, !header.trimmingCharacters(in: .whitespaces).isEmpty else { return [(MediaType("*/*")!, 1)] }
+        return header.split(separator: ",").compactMap { item in
+            guard let m = MediaType(String(item)) else { return nil }
             let q = Double(m.parameters["q"] ?? "1") ?? 1
-            guard q > 0 else { continue }
-            entries.append((m, q, k))
+            return (m, min(1, max(0, q)))
         }
-        func specificity(_ m: MediaType) -> Int { m.type == "*" ? 0 : (m.subtype == "*" ? 1 : 2) }
-        return entries.sorted { a, b in
-            if a.1 != b.1 { return a.1 > b.1 }
-            if specificity(a.0) != specificity(b.0) { return specificity(a.0) > specificity(b.0) }
-            return a.2 < b.2
-        }.map(\.0)
     }
 
-    /// The first of `offers` (essences, in server preference order) the `Accept` header allows.
+    /// The offer (essences in server preference order) with the highest q-value, where each offer takes
+    /// the q of the most specific range that matches it (so `application/json;q=0, */*` excludes JSON).
     static func negotiate(_ header: String?, offers: [String]) -> String? {
-        for want in accepted(header) {
-            for offer in offers {
-                let o = offer.split(separator: "/")
-                if want.type == "*" || (want.type == o[0] && (want.subtype == "*" || want.subtype == o[1])) { return offer }
+        let ranges = ranges(header)
+        var best: (String, Double)?
+        for offer in offers {
+            let o = offer.split(separator: "/").map(String.init)
+            var match: (specificity: Int, q: Double)?
+            for (m, q) in ranges {
+                let specificity: Int
+                if m.type == o[0], m.subtype == o[1] { specificity = 2 }
+                else if m.type == o[0], m.subtype == "*" { specificity = 1 }
+                else if m.type == "*" { specificity = 0 }
+                else { continue }
+                if match == nil || specificity > match!.specificity { match = (specificity, q) }
             }
+            if let match, match.q > 0, best == nil || match.q > best!.1 { best = (offer, match.q) }
         }
-        return nil
+        return best?.0
     }
 }

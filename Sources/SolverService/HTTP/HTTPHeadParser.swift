@@ -186,7 +186,7 @@ public enum HTTPHeadParser {
         guard c > 0 else { throw HTTPParseError(.badRequest, "malformed header line: empty field name") }
         for j in 0..<c where !isTokenChar(line[j]) {
             let name = String(decoding: line[0..<c], as: UTF8.self).prefix(64)
-            if line[j] == sp || line[j] == ht {
+            if (j..<c).allSatisfy({ line[$0] == sp || line[$0] == ht }) {
                 throw HTTPParseError(.badRequest, "whitespace between header field name '\(name.trimmingCharacters(in: .whitespaces))' and ':' is not allowed")
             }
             throw HTTPParseError(.badRequest, "invalid character in header field name '\(name)'")
