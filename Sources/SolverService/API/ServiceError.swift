@@ -76,7 +76,8 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             return ServiceError(.unprocessableContent, "budget_exceeded", "\(context): \(error.description)",
                                 details: ["requiredBytes": bytes, "budgetBytes": Double(budget)])
         case .malformedFile, .unsupportedFormat:
-            return ServiceError(.unprocessableContent, "invalid_file", "\(context): \(error.description)")
+            // These already name the part ("A:12: …").
+            return ServiceError(.unprocessableContent, "invalid_file", error.description)
         case .io:
             return ServiceError(.internalServerError, "storage_error", "\(context): \(error.description)")
         case .suiteSparse:
