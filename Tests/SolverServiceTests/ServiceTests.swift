@@ -22,6 +22,14 @@ func libraryResult(_ a: CSRMatrix, _ y: [Double], l2: Double = 0, solver: Solver
 
 func doubles(_ any: Any?) -> [Double] { (any as? [Any] ?? []).compactMap { ($0 as? NSNumber)?.doubleValue } }
 
+/// Result bodies decoded with JSONDecoder: Foundation's JSONSerialization on Linux does not parse
+/// every double exactly (0.5292985433178523 comes back one ulp off), so numbers are compared this way.
+struct DenseBody: Decodable { var x: [Double] }
+struct SparseBody: Decodable { var length: Int; var indices: [Int]; var values: [Double] }
+struct CSRBody: Decodable { var format: String; var shape: [Int]; var indptr: [Int]; var indices: [Int]; var values: [Double] }
+
+func decodeBody<T: Decodable>(_ type: T.Type, _ r: RawResponse) throws -> T { try JSONDecoder().decode(T.self, from: r.body) }
+
 @Suite("Service (live)")
 struct ServiceTests {
     /// Submit → poll → fetch in every format; x must be the library's x for the same problem
@@ -48,14 +56,15 @@ struct ServiceTests {
             #expect(report["iterations"] as? Int == reference.report.iterations)
             #expect(report["stopReason"] as? String == reference.report.stopReason.rawValue)
             let dense = try await h.call("GET", "/v1/jobs/\(id)/solution")
-            let x = doubles(dense.json["x"])
+            let x = try decodeBody(DenseBody.self, dense).x
             #expect(x.count == a.columnCount)
             #expect(relativeError(x, reference.x) <= 1e-12, "x differs from the library's: \(x) vs \(reference.x)")
             // The sparse JSON, Matrix Market and .npy forms carry the same x.
             let sparse = try await h.call("GET", "/v1/jobs/\(id)/solution", headers: [("Accept", "application/vnd.lsq.sparse+json")])
+            let s = try decodeBody(SparseBody.self, sparse)
             var fromSparse = [Double](repeating: 0, count: a.columnCount)
-            for (i, v) in zip(doubles(sparse.json["indices"]), doubles(sparse.json["values"])) { fromSparse[Int(i)] = v }
-            #expect(sparse.json["length"] as? Int == a.columnCount && fromSparse == x)
+            for (i, v) in zip(s.indices, s.values) { fromSparse[i] = v }
+            #expect(s.length == a.columnCount && fromSparse == x)
             let mtx = try await h.call("GET", "/v1/jobs/\(id)/solution?format=mtx")
             #expect(mtx.text.hasPrefix("%%MatrixMarket matrix coordinate real general"))
             var fromMTX = [Double](repeating: 0, count: a.columnCount)

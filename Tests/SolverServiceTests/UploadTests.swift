@@ -39,7 +39,7 @@ struct UploadTests {
         switch libraryResult(a, y) {
         case let .success(reference):
             #expect(done.json["status"] as? String == "succeeded", "\(done.text)")
-            let x = doubles(try await h.call("GET", "/v1/jobs/\(id)/solution").json["x"])
+            let x = try decodeBody(DenseBody.self, try await h.call("GET", "/v1/jobs/\(id)/solution")).x
             #expect(relativeError(x, reference.x) <= 1e-12)
         case let .failure(error):
             let message = (done.json["error"] as? [String: Any])?["message"] as? String ?? ""
