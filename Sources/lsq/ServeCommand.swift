@@ -71,6 +71,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "No access log (errors and start-up lines only).")
     var quiet = false
 
+    @Flag(help: ArgumentHelp("Run the bounded loopback load test (scripts/bench-service) against an in-process server on a free port, print a markdown table, and exit.", visibility: .hidden))
+    var benchmark = false
+
+    @Option(name: .customLong("bench-seconds"), help: ArgumentHelp("Seconds of status reads in --benchmark.", visibility: .hidden))
+    var benchSeconds: Double = 5
+
+    @Option(name: .customLong("bench-connections"), help: ArgumentHelp("Keep-alive connections reading status in --benchmark.", visibility: .hidden))
+    var benchConnections = 8
+
+    @Option(name: .customLong("bench-rounds"), help: ArgumentHelp("Small solves timed over HTTP and in-process in --benchmark.", visibility: .hidden))
+    var benchRounds = 200
+
     func validate() throws {
         guard ByteCount.parse(maxBody) != nil else { throw ValidationError("--max-body '\(maxBody)': expected a size such as 256MB or 1GiB") }
         if let maxMemory, ByteCount.parse(maxMemory) == nil { throw ValidationError("--max-memory '\(maxMemory)': expected a size such as 4GB") }
@@ -88,6 +100,16 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
+        if benchmark {
+            var bench = ServiceBenchmark(dataDirectory: URL(fileURLWithPath: dataDir))
+            bench.seconds = min(max(0.5, benchSeconds), 120)
+            bench.connections = min(max(1, benchConnections), 256)
+            bench.rounds = min(max(1, benchRounds), 100_000)
+            let stderr = FileHandle.standardError
+            let result = try await bench.run { stderr.write(Data("lsq serve --benchmark: \($0)\n".utf8)) }
+            print(result.markdown)
+            return
+        }
         var config = ServiceConfiguration(dataDirectory: URL(fileURLWithPath: dataDir))
         config.host = host
         config.port = port
