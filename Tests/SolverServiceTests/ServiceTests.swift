@@ -5,6 +5,7 @@ import LeastSquares
 import SparseTensor
 @testable import SolverService
 import _TestSupport
+import Synchronization
 
 /// The library's answer for a problem, to compare the service's against (or the error it gives).
 func libraryResult(_ a: CSRMatrix, _ y: [Double], l2: Double = 0, solver: SolverKind = .lsqr, tol: Double = 1e-10) -> Result<Solution, SolverError> {
@@ -205,8 +206,10 @@ struct ServiceTests {
 
     /// Each bad request gets its status, code and a precise message, and the server keeps serving.
     @Test func errorsAreAnsweredPrecisely() async throws {
+        let logLines = Mutex<[String]>([])
         let h = try await ServiceHarness.start(token: "s3cret-token") { $0.maxJobNNZ = 50; $0.limits.maxBodyBytes = 20_000
-            $0.jobMemoryBudget = MemoryBudget(bytes: 1_000_000) }
+            $0.jobMemoryBudget = MemoryBudget(bytes: 1_000_000)
+            $0.log = { line in logLines.withLock { $0.append(line) } } }
         defer { Task { await h.stop() } }
         let (a, y) = smallProblem(rows: 8, columns: 3, seed: 7)  // within the 50-nonzero limit below
         let good = solveRequest(a, y)
@@ -214,7 +217,7 @@ struct ServiceTests {
         let ct = [("Content-Type", "application/json")]
         let cases: [(String, String, Data?, [(String, String)], String??, Int, String, String)] = [
             ("POST", "/v1/jobs", try JSONSerialization.data(withJSONObject: good), ct, .some(nil), 401, "unauthorized", "missing bearer token"),
-            ("POST", "/v1/jobs", try JSONSerialization.data(withJSONObject: good), ct, "wrong", 401, "unauthorized", "invalid bearer token"),
+            ("POST", "/v1/jobs", try JSONSerialization.data(withJSONObject: good), ct, "wr0ng-guess", 401, "unauthorized", "invalid bearer token"),
             ("GET", "/v1/jobs", nil, [], .some(nil), 401, "unauthorized", "missing bearer token"),
             ("POST", "/v1/jobs", json(#"{"A": "#), ct, nil, 400, "invalid_json", "not valid JSON"),
             ("POST", "/v1/jobs", json(#"{"A": {"format":"coo","shape":[2,2],"rows":[0],"cols":[0],"values":[NaN]}, "y":[1,2]}"#), ct, nil, 400, "invalid_json", "NaN and Infinity are not JSON numbers"),
@@ -267,8 +270,12 @@ struct ServiceTests {
         _ = try await h.waitFinished(id)
         let metrics = try await h.call("GET", "/metrics")
         #expect(metrics.text.contains("lsq_http_requests_total{method=\"GET\",route=\"/v1/jobs\",status=\"401\"}"))
-        // The token never reaches the logs or metrics.
+        // The token never reaches the logs or metrics (the wrong one either).
         #expect(!metrics.text.contains("s3cret"))
+        let lines = logLines.withLock { $0 }
+        #expect(lines.count > cases.count, "one access-log line per request")
+        #expect(lines.contains { $0.contains("POST /v1/jobs 401") })
+        #expect(!lines.contains { $0.contains("s3cret") || $0.contains("wr0ng-guess") || $0.contains("Bearer") })
         let openapi = try await h.call("GET", "/openapi.json")
         #expect(openapi.status == 200 && (openapi.json["openapi"] as? String)?.hasPrefix("3.") == true)
     }

@@ -220,35 +220,38 @@ struct ServiceAPI: HTTPHandler {
         let settings = self.settings
         let body = request.body
         // Parsing and the durable write run off the cooperative pool: they may take a while.
-        let outcome: Result<JobRecord, ServiceError> = await BlockingIO.run {
+        let outcome: Result<(JobRecord, PreparedInput), ServiceError> = await BlockingIO.run {
             do throws(ServiceError) {
                 let data: Data
                 do { data = try body.contents() } catch {
                     throw ServiceError(.internalServerError, "storage_error", "cannot read the uploaded body: \(error)")
                 }
                 var record = JobRecord(id: UUID(), sequence: sequence, kind: kind, state: .queued, createdAt: Date(), input: input)
+                let prepared: PreparedInput
                 switch kind {
                 case .solve:
                     let parsed = try ProblemReader.solve(body: data, input: input, limits: settings.limits)
                     record.problem = parsed.summary
                     record.options = parsed.options
+                    prepared = .solve(parsed)
                 case .product:
                     let parsed = try ProblemReader.product(body: data, limits: settings.limits)
                     record.problem = ProblemSummary(rows: parsed.a.rowCount, columns: parsed.a.columnCount, nnz: parsed.a.nnz)
                     record.product = parsed.spec
+                    prepared = .product(parsed)
                 }
                 do { try store.create(record, body: body) } catch {
                     store.delete(record.id)
                     throw ServiceError(.internalServerError, "storage_error", "cannot store the job: \(error)")
                 }
-                return .success(record)
+                return .success((record, prepared))
             } catch {
                 return .failure(error)
             }
         }
         switch outcome {
-        case let .success(record):
-            await jobs.accept(record)
+        case let .success((record, prepared)):
+            await jobs.accept(record, input: prepared)
             let resource = JobResource(JobView(record: record))
             return json(.accepted, resource, headers: [("Location", resource.links.`self`)])
         case let .failure(error):

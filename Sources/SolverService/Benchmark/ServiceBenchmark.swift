@@ -32,6 +32,8 @@ public struct ServiceBenchmark: Sendable {
         public var statusReads: Int
         public var roundTripP50: Double
         public var roundTripP99: Double
+        /// The POST alone (parse, durable store, 202).
+        public var submitP50: Double
         public var inProcessP50: Double
         public var inProcessP99: Double
         public var rounds: Int
@@ -48,6 +50,7 @@ public struct ServiceBenchmark: Sendable {
             | `GET /v1/jobs/{id}`, \(connections) keep-alive connections | \(String(format: "%.0f", statusReadsPerSecond)) requests/s (\(statusReads) reads) |
             | `GET /v1/jobs/{id}` latency p50 / p99 | \(ms(statusReadP50)) ms / \(ms(statusReadP99)) ms |
             | small solve over HTTP (POST + long-poll GET + GET solution), p50 / p99 | \(ms(roundTripP50)) ms / \(ms(roundTripP99)) ms |
+            | of which `POST /v1/jobs` (parse, durable store, 202), p50 | \(ms(submitP50)) ms |
             | same solve in-process (`LeastSquaresSolver.solve`), p50 / p99 | \(ms(inProcessP50)) ms / \(ms(inProcessP99)) ms |
             | HTTP path adds (p50 difference) | \(ms(roundTripP50 - inProcessP50)) ms |
             | jobs | \(rounds) rounds, final status `\(jobStatus)`, \(workers) worker(s) |
@@ -83,9 +86,10 @@ public struct ServiceBenchmark: Sendable {
 
         // 2. Round trips (first, so that reads hit a store with jobs in it).
         log("round trips: \(rounds) small solves over HTTP")
-        let (trips, status, lastID) = try await Self.onThread { () throws -> ([Double], String, String) in
+        let (trips, submits, status, lastID) = try await Self.onThread { () throws -> ([Double], [Double], String, String) in
             let client = try BlockingHTTPClient(port: port)
             var times: [Double] = []
+            var submits: [Double] = []
             var status = "?"
             var last = ""
             let deadline = Date().addingTimeInterval(max(30, seconds * 6))
@@ -95,6 +99,7 @@ public struct ServiceBenchmark: Sendable {
                 guard submitted.status == 202, let id = Self.field("id", submitted.body) else {
                     throw BlockingHTTPClient.Failure(description: "submit answered \(submitted.status): \(String(decoding: submitted.body, as: UTF8.self))")
                 }
+                submits.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 var done = false
                 for _ in 0..<20 where !done {
                     let r = try client.request("GET", "/v1/jobs/\(id)?wait=10")
@@ -105,7 +110,7 @@ public struct ServiceBenchmark: Sendable {
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 last = id
             }
-            return (times.sorted(), status, last)
+            return (times.sorted(), submits.sorted(), status, last)
         }
 
         // 3. In-process.
@@ -149,6 +154,7 @@ public struct ServiceBenchmark: Sendable {
         return Result(statusReadsPerSecond: Double(reads.count) / seconds, statusReadP50: Self.percentile(reads, 0.5),
                       statusReadP99: Self.percentile(reads, 0.99), statusReads: reads.count,
                       roundTripP50: Self.percentile(trips, 0.5), roundTripP99: Self.percentile(trips, 0.99),
+                      submitP50: Self.percentile(submits, 0.5),
                       inProcessP50: Self.percentile(local, 0.5), inProcessP99: Self.percentile(local, 0.99),
                       rounds: trips.count, jobStatus: status, connections: connections, workers: config.workers)
     }

@@ -6,15 +6,23 @@ import SparseTensor
 /// The body of a solver thread. Owns the job's record while it runs: persists `running`, then the
 /// result file, then the final record (result before record, so a finished record always has its file).
 enum JobRunner {
-    static func run(_ snapshot: JobRecord, store: JobStore, job: RunningJob, settings: JobServiceSettings) -> JobRecord {
+    /// - Parameter input: the input parsed at submission, if kept; else the durable copy is read.
+    static func run(_ snapshot: JobRecord, input: PreparedInput?, store: JobStore, job: RunningJob, settings: JobServiceSettings) -> JobRecord {
         var r = snapshot
         // Not fsynced: if a power loss forgets that the job started, it is simply queued again.
         do { try store.save(r, durability: .processCrash) } catch { settings.log("job \(r.id): cannot save the running state: \(error)") }
         do {
-            let body = try store.problem(r.id)
-            switch r.kind {
-            case .solve: try solve(&r, body: body, store: store, job: job, settings: settings)
-            case .product: try product(&r, body: body, store: store, job: job, settings: settings)
+            switch (r.kind, input) {
+            case let (.solve, .solve(parsed)?):
+                try solve(&r, input: parsed, store: store, job: job, settings: settings)
+            case (.solve, _):
+                let parsed = try ProblemReader.solve(body: try store.problem(r.id), input: r.input, limits: settings.limits)
+                try solve(&r, input: parsed, store: store, job: job, settings: settings)
+            case let (.product, .product(parsed)?):
+                try product(&r, input: parsed, store: store, job: job, settings: settings)
+            case (.product, _):
+                let parsed = try ProblemReader.product(body: try store.problem(r.id), limits: settings.limits)
+                try product(&r, input: parsed, store: store, job: job, settings: settings)
             }
         } catch let e as ServiceError {
             fail(&r, code: e.code, message: e.message)
@@ -42,8 +50,7 @@ enum JobRunner {
         r.error = ErrorRecord(code: code, message: message)
     }
 
-    private static func solve(_ r: inout JobRecord, body: Data, store: JobStore, job: RunningJob, settings: JobServiceSettings) throws {
-        let input = try ProblemReader.solve(body: body, input: r.input, limits: settings.limits)
+    private static func solve(_ r: inout JobRecord, input: SolveInput, store: JobStore, job: RunningJob, settings: JobServiceSettings) throws {
         var limit = input.options.timeLimit
         if let cap = settings.jobTimeLimit { limit = min(limit ?? cap, cap) }
         let control = SolveControl(progress: { p in job.progress.withLock { $0 = p } }, cancellation: job.cancellation, timeLimit: limit)
@@ -58,8 +65,7 @@ enum JobRunner {
         r.state = solution.report.stopReason == .cancelled ? .cancelled : .succeeded
     }
 
-    private static func product(_ r: inout JobRecord, body: Data, store: JobStore, job: RunningJob, settings: JobServiceSettings) throws {
-        let input = try ProblemReader.product(body: body, limits: settings.limits)
+    private static func product(_ r: inout JobRecord, input: ProductInput, store: JobStore, job: RunningJob, settings: JobServiceSettings) throws {
         let c = try input.a.product(input.spec.kind, with: input.b, options: ProblemReader.productOptions(input.spec, limits: settings.limits))
         // A product cannot stop midway; a cancel (or shutdown) that arrived meanwhile discards the result.
         if job.isShutdown { r.state = .queued; return }

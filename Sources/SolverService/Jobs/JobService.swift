@@ -88,6 +88,10 @@ actor JobService {
     private var accepting = true
     private var stats = JobStats()
     private var waiters: [UUID: [Int: CheckedContinuation<Void, Never>]] = [:]
+    /// Inputs parsed at submission, kept for queued jobs while their total size is small.
+    private var prepared: [UUID: PreparedInput] = [:]
+    private var preparedNNZ = 0
+    static let preparedNNZLimit = 20_000_000
     private var nextWaiter = 0
 
     init(store: JobStore, settings: JobServiceSettings) {
@@ -171,9 +175,14 @@ actor JobService {
 
     func release() { reserved = max(0, reserved - 1) }
 
-    /// Takes a stored job (its record and problem are already durable) into the queue.
-    func accept(_ record: JobRecord) {
+    /// Takes a stored job (its record and problem are already durable) into the queue, with its
+    /// parsed input when there is room to keep it (the runner re-reads the durable copy otherwise).
+    func accept(_ record: JobRecord, input: PreparedInput? = nil) {
         reserved = max(0, reserved - 1)
+        if let input, preparedNNZ + input.nnz <= Self.preparedNNZLimit {
+            prepared[record.id] = input
+            preparedNNZ += input.nnz
+        }
         records[record.id] = record
         ordered.append(record.id)
         queue.append(record.id)
@@ -226,6 +235,7 @@ actor JobService {
             records[id] = r
             queue.removeAll { $0 == id }  // also compacts the consumed prefix
             queueHead = 0
+            if let input = prepared.removeValue(forKey: id) { preparedNNZ -= input.nnz }
             stats.finished[.cancelled, default: 0] += 1
             notifyWaiters(id)
             return .cancelled(r)
@@ -261,8 +271,10 @@ actor JobService {
             let snapshot = r
             let store = self.store
             let settings = self.settings
+            let input = prepared.removeValue(forKey: id)
+            if let input { preparedNNZ -= input.nnz }
             Task.detached { [weak self] in
-                let final = await SolverThread.run { JobRunner.run(snapshot, store: store, job: job, settings: settings) }
+                let final = await SolverThread.run { JobRunner.run(snapshot, input: input, store: store, job: job, settings: settings) }
                 await self?.finished(final)
             }
         }

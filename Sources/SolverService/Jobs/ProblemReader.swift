@@ -4,17 +4,31 @@ import LeastSquares
 import SparseTensor
 
 /// A solve job's validated input.
-struct SolveInput {
+struct SolveInput: Sendable {
     var problem: LeastSquaresProblem
     var options: JobOptions
     var summary: ProblemSummary
 }
 
 /// A product job's validated input.
-struct ProductInput {
+struct ProductInput: Sendable {
     var a: CSRMatrix
     var b: CSRMatrix?
     var spec: ProductSpec
+}
+
+/// An input parsed at submission, handed to the job's runner so it is not parsed twice
+/// (after a restart the runner reads the durable copy instead).
+enum PreparedInput: Sendable {
+    case solve(SolveInput)
+    case product(ProductInput)
+
+    var nnz: Int {
+        switch self {
+        case let .solve(s): return s.problem.matrix.nnz
+        case let .product(p): return p.a.nnz + (p.b?.nnz ?? 0)
+        }
+    }
 }
 
 /// Reads job inputs. Called twice per job: when it is submitted (to answer `400`/`422` at once and
