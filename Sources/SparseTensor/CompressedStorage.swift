@@ -52,8 +52,8 @@ public struct CompressedStorage: Sendable, Equatable {
         let m = rowMajor ? outerCount : innerCount, n = rowMajor ? innerCount : outerCount
         for o in 0..<outerCount {
             let start = offsets[o], end = offsets[o + 1]
-            guard start <= end else {
-                throw .invalidOffsets(reason: "offsets decrease at \(outerName) \(o): \(start) > \(end)")
+            guard start <= end, end <= indices.count else {
+                throw .invalidOffsets(reason: "offsets must be nondecreasing and at most nnz = \(indices.count); at \(outerName) \(o) they go from \(start) to \(end)")
             }
             var previous = -1
             for p in start..<end {

@@ -1,0 +1,63 @@
+// Tests of A·x and Aᵀ·x (sequential and two-core paths) against independent loops over the triplets.
+import Testing
+@testable import SparseTensor
+import _TestSupport
+
+@Suite("SpMV")
+struct SpMVTests {
+    /// y = A·x computed from the COO triplets, independent of the compressed kernels.
+    func tripletMultiply(_ coo: COOMatrix, _ x: [Double], transpose: Bool) -> [Double] {
+        var y = [Double](repeating: 0, count: transpose ? coo.columnCount : coo.rowCount)
+        for k in 0..<coo.nnz {
+            let (i, j) = (Int(coo.rows[k]), Int(coo.columns[k]))
+            if transpose { y[j] += coo.values[k] * x[i] } else { y[i] += coo.values[k] * x[j] }
+        }
+        return y
+    }
+
+    @Test("Small matrices against the dense product", arguments: [(5, 9), (40, 17), (1, 30), (30, 1)])
+    func small(shape: (Int, Int)) throws {
+        let (a, dense) = randomSmall(rows: shape.0, columns: shape.1, density: 0.3, seed: 11)
+        var rng = SplitMix64(seed: 3)
+        let x = (0..<shape.1).map { _ in rng.nextGaussian() }
+        let u = (0..<shape.0).map { _ in rng.nextGaussian() }
+        #expect(relativeError(try a.multiply(x), DenseReference.multiply(dense, x)) < 1e-14)
+        let at = DenseReference.transpose(dense, columns: shape.1)
+        #expect(relativeError(try a.transposeMultiply(u), DenseReference.multiply(at, u)) < 1e-14)
+        let c = CSCMatrix(a)
+        #expect(relativeError(try c.multiply(x), DenseReference.multiply(dense, x)) < 1e-14)
+        #expect(relativeError(try c.transposeMultiply(u), DenseReference.multiply(at, u)) < 1e-14)
+        let xs = SparseVector(dense: x.enumerated().map { $0.offset % 3 == 0 ? $0.element : 0 })
+        #expect(relativeError(try c.multiply(xs), DenseReference.multiply(dense, xs.dense())) < 1e-14)
+        #expect(relativeError(try a.multiply(xs), DenseReference.multiply(dense, xs.dense())) < 1e-14)
+    }
+
+    @Test("Large enough for both cores: parallel kernels equal the triplet loop")
+    func parallelPath() throws {
+        let a = RandomSparse.matrix(rows: 3000, columns: 2000, density: 0.05, seed: 5)  // ~300k nnz
+        #expect(a.nnz > Parallelism.minimumParallelWork)
+        let coo = COOMatrix(a)
+        var rng = SplitMix64(seed: 9)
+        let x = (0..<2000).map { _ in rng.nextGaussian() }
+        let u = (0..<3000).map { _ in rng.nextGaussian() }
+        #expect(relativeError(try a.multiply(x), tripletMultiply(coo, x, transpose: false)) < 1e-13)
+        #expect(relativeError(try a.transposeMultiply(u), tripletMultiply(coo, u, transpose: true)) < 1e-13)
+        let c = CSCMatrix(a)
+        #expect(relativeError(try c.multiply(x), tripletMultiply(coo, x, transpose: false)) < 1e-13)
+        #expect(relativeError(try c.transposeMultiply(u), tripletMultiply(coo, u, transpose: true)) < 1e-13)
+    }
+
+    @Test("Shape mismatches are errors naming both lengths")
+    func mismatch() {
+        let a = RandomSparse.matrix(rows: 4, columns: 3, density: 0.5, seed: 1)
+        do {
+            _ = try a.multiply([1, 2])
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.contains("length 3"))
+            #expect(error.description.contains("length 2"))
+        }
+        #expect(throws: SparseError.self) { try a.transposeMultiply([1, 2, 3]) }
+        #expect(throws: SparseError.self) { try CSCMatrix(a).multiply([1]) }
+    }
+}

@@ -1,0 +1,134 @@
+// Tests of A·B, A·Aᵀ, AᵀA: native kernel vs dense product, CHOLMOD vs native, triangles, estimates, budget refusals.
+import Testing
+@testable import SparseTensor
+import _TestSupport
+
+@Suite("Sparse × sparse products")
+struct SparseProductTests {
+    func maxDifference(_ a: [[Double]], _ b: [[Double]]) -> Double {
+        var d = 0.0
+        for (r, s) in zip(a, b) { for (x, y) in zip(r, s) { d = max(d, abs(x - y)) } }
+        return d
+    }
+
+    func isCanonical(_ c: CSRMatrix) -> Bool {
+        (try? CSRMatrix(rowCount: c.rowCount, columnCount: c.columnCount, rowOffsets: c.rowOffsets,
+                        columnIndices: c.columnIndices, values: c.values)) != nil
+    }
+
+    @Test("Both engines equal the dense product", arguments: ProductEngine.allCases)
+    func againstDense(engine: ProductEngine) throws {
+        let (a, ad) = randomSmall(rows: 31, columns: 19, density: 0.2, seed: 21)
+        let (b, bd) = randomSmall(rows: 19, columns: 27, density: 0.2, seed: 22)
+        let at = DenseReference.transpose(ad, columns: 19)
+        let options = ProductOptions(budget: .unlimited, engine: engine)
+        let aat = try a.product(.aat, options: options)
+        let ata = try a.product(.ata, options: options)
+        let ab = try a.product(.ab, with: b, options: options)
+        #expect(maxDifference(aat.dense(), DenseReference.multiply(ad, at, columns: 31)) < 1e-12)
+        #expect(maxDifference(ata.dense(), DenseReference.multiply(at, ad, columns: 19)) < 1e-12)
+        #expect(maxDifference(ab.dense(), DenseReference.multiply(ad, bd, columns: 27)) < 1e-12)
+        #expect(isCanonical(aat) && isCanonical(ata) && isCanonical(ab))
+    }
+
+    @Test("Native (two cores) and CHOLMOD agree on a larger matrix; upper triangle is the full product's")
+    func nativeVersusCholmod() throws {
+        let a = RandomSparse.matrix(rows: 3000, columns: 1500, density: 0.01, seed: 4)
+        for kind in [ProductKind.aat, .ata] {
+            let native = try a.product(kind, options: ProductOptions(budget: .unlimited, engine: .native))
+            let cholmod = try a.product(kind, options: ProductOptions(budget: .unlimited, engine: .cholmod))
+            #expect(native.rowOffsets == cholmod.rowOffsets)
+            #expect(native.columnIndices == cholmod.columnIndices)
+            #expect(relativeError(native.values, cholmod.values) < 1e-13)
+            let upper = try a.product(kind, options: ProductOptions(budget: .unlimited, upperTriangleOnly: true))
+            let upperCholmod = try a.product(kind, options: ProductOptions(budget: .unlimited, upperTriangleOnly: true, engine: .cholmod))
+            #expect(upper.rowOffsets == upperCholmod.rowOffsets)
+            #expect(upper.columnIndices == upperCholmod.columnIndices)
+            #expect(relativeError(upper.values, upperCholmod.values) < 1e-13)
+            // Mirror the triangle and compare with the full product.
+            var rows: [Int32] = [], cols: [Int32] = [], vals: [Double] = []
+            for i in 0..<upper.rowCount {
+                for p in upper.rowOffsets[i]..<upper.rowOffsets[i + 1] {
+                    let j = upper.columnIndices[p]
+                    #expect(Int(j) >= i)
+                    rows.append(Int32(i)); cols.append(j); vals.append(upper.values[p])
+                    if Int(j) != i { rows.append(j); cols.append(Int32(i)); vals.append(upper.values[p]) }
+                }
+            }
+            let mirrored = try CSRMatrix(COOMatrix(rowCount: upper.rowCount, columnCount: upper.columnCount,
+                                                   rows: rows, columns: cols, values: vals))
+            #expect(mirrored.columnIndices == native.columnIndices)
+            #expect(relativeError(mirrored.values, native.values) < 1e-13)
+        }
+        let b = RandomSparse.matrix(rows: 1500, columns: 800, density: 0.01, seed: 5)
+        let ab = try a.product(.ab, with: b, options: ProductOptions(budget: .unlimited))
+        let abc = try a.product(.ab, with: b, options: ProductOptions(budget: .unlimited, engine: .cholmod))
+        #expect(ab.columnIndices == abc.columnIndices)
+        #expect(relativeError(ab.values, abc.values) < 1e-13)
+    }
+
+    @Test("Drop tolerance removes small entries only")
+    func dropTolerance() throws {
+        let (a, _) = randomSmall(rows: 40, columns: 30, density: 0.2, seed: 8)
+        let full = try a.product(.aat, options: ProductOptions(budget: .unlimited))
+        var options = ProductOptions(budget: .unlimited)
+        options.dropTolerance = 0.5
+        let dropped = try a.product(.aat, options: options)
+        #expect(dropped.values.allSatisfy { abs($0) > 0.5 })
+        #expect(dropped.nnz == full.values.filter { abs($0) > 0.5 }.count)
+    }
+
+    @Test("The estimate is exact when every row is sampled and within 25% when sampled")
+    func estimates() throws {
+        let small = RandomSparse.matrix(rows: 500, columns: 300, density: 0.02, seed: 1)
+        let e = try small.estimateProduct(.aat)
+        #expect(e.isExact)
+        #expect(e.nnz == Double(try small.product(.aat, options: ProductOptions(budget: .unlimited)).nnz))
+        let big = RandomSparse.matrix(rows: 20000, columns: 10000, density: 0.002, seed: 2)
+        var options = ProductOptions(budget: .unlimited)
+        options.estimateSampleRows = 500
+        for kind in [ProductKind.aat, .ata] {
+            let est = try big.estimateProduct(kind, options: options)
+            let exact = Double(try big.product(kind, options: options).nnz)
+            #expect(!est.isExact)
+            #expect(abs(est.nnz - exact) / exact < 0.25, "\(kind): estimate \(est.nnz) vs exact \(exact)")
+            #expect(est.upperBound >= exact)
+        }
+    }
+
+    @Test("Over budget: refused before allocating, with the estimated nnz and bytes")
+    func budgetRefusal() throws {
+        let a = RandomSparse.matrix(rows: 2000, columns: 1000, density: 0.01, seed: 3)
+        let options = ProductOptions(budget: MemoryBudget(bytes: 100_000))
+        do {
+            _ = try a.product(.aat, options: options)
+            Issue.record("expected a refusal")
+        } catch let error {
+            guard case let .exceedsMemoryBudget(what, bytes, budget, detail) = error else {
+                Issue.record("wrong error \(error)"); return
+            }
+            #expect(what.contains("A·Aᵀ"))
+            #expect(bytes > 100_000 && budget == 100_000)
+            #expect(detail.contains("nnz"))
+            #expect(error.description.contains("100 KB"))
+        }
+    }
+
+    @Test("Shape mismatch and a missing B are errors")
+    func mismatch() {
+        let a = RandomSparse.matrix(rows: 5, columns: 4, density: 0.5, seed: 1)
+        let b = RandomSparse.matrix(rows: 5, columns: 4, density: 0.5, seed: 2)
+        #expect(throws: SparseError.self) { try a.product(.ab, with: b) }
+        #expect(throws: SparseError.self) { try a.product(.ab) }
+        #expect(throws: SparseError.self) { try a.product(.ab, with: a.transposed(), options: ProductOptions(upperTriangleOnly: true)) }
+    }
+
+    @Test("Empty shapes multiply to empty results", arguments: ProductEngine.allCases)
+    func empty(engine: ProductEngine) throws {
+        let z = try CSRMatrix.zeros(rowCount: 0, columnCount: 3)
+        #expect(try z.product(.aat, options: ProductOptions(engine: engine)).rowCount == 0)
+        #expect(try z.product(.ata, options: ProductOptions(engine: engine)).nnz == 0)
+        let e = try CSRMatrix.zeros(rowCount: 4, columnCount: 0)
+        #expect(try e.product(.aat, options: ProductOptions(engine: engine)).nnz == 0)
+    }
+}
