@@ -105,13 +105,6 @@ struct KrylovOperator {
         if let s = rowScale { for i in 0..<y.count { y[i] *= s[i] } }
         return y
     }
-
-    /// Aᵀ·(W^½·r) for a weighted residual r (length m), in the original coordinates.
-    func weightedTransposeProduct(_ r: [Double]) -> [Double] {
-        var t = r
-        if let s = rowScale { for i in 0..<t.count { t[i] *= s[i] } }
-        return columns.map { $0.gather(t) } ?? rows.scatter(t)
-    }
 }
 
 /// The stable plane rotation of Paige & Saunders' `sym_ortho` (Choi's thesis, Table 2.9):

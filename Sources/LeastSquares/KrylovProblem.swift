@@ -29,8 +29,6 @@ struct KrylovProblem {
     let start: [Double]?
     let atol: Double, btol: Double, conlim: Double
     let iterationLimit: Int
-    let lambda2: Double
-    let rhs: [Double]
     /// Notes for the report (scaling, copies made).
     var notes: [String] = []
     let setupSeconds: Double
@@ -53,8 +51,6 @@ struct KrylovProblem {
         let budget = options.memoryBudgetBytes.map(MemoryBudget.init) ?? .default
         let λ2 = reg.l2
         let δ = λ2.squareRoot()
-        lambda2 = λ2
-        rhs = problem.rhs
         atol = options.tolerance
         btol = options.tolerance
         conlim = options.conditionLimit
@@ -128,28 +124,18 @@ struct KrylovProblem {
     }
 
     /// Builds the solution from the iterate z: x = x₀ + C·z, then the exact residual, gradient and
-    /// objective at x (two products), so that the report does not depend on the recurrences' estimates.
-    func finish(z: [Double], solver: SolverKind, iterations: Int, stop: StopReason, stopNote: String?,
-                normEstimate: Double, conditionEstimate: Double, clock: SolveClock) -> Solution {
+    /// objective at x (`ResidualMeasures`), so that the report does not depend on the recurrences' estimates.
+    func finish(z: [Double], problem: LeastSquaresProblem, solver: SolverKind, iterations: Int, stop: StopReason,
+                stopNote: String?, normEstimate: Double, conditionEstimate: Double, clock: SolveClock) -> Solution {
         let x = recover(z)
-        let m = op.matrixRowCount
-        // r = W^½·(y − A·x)
-        var r = op.weightedProduct(x)
-        if let s = op.rowScale { for i in 0..<m { r[i] = s[i] * rhs[i] - r[i] } } else { for i in 0..<m { r[i] = rhs[i] - r[i] } }
-        // g = Aᵀ·W^½·r − λ₂·x
-        var g = op.weightedTransposeProduct(r)
-        if lambda2 > 0 { for j in 0..<g.count { g[j] -= lambda2 * x[j] } }
-        let rnorm = DenseVector.norm(r)
-        let xnorm = DenseVector.norm(x)
+        let measures = ResidualMeasures(problem: problem, x: x, columns: op.columns)
         var diagnostics = notes
         if let stopNote { diagnostics.append(stopNote) }
         let elapsed = clock.elapsed
         let report = SolveReport(
             solver: solver, iterations: iterations, stopReason: stop,
-            objective: 0.5 * rnorm * rnorm + 0.5 * lambda2 * xnorm * xnorm,
-            residualNorm: rnorm, optimalityNorm: DenseVector.norm(g),
-            normEstimate: normEstimate, conditionEstimate: conditionEstimate,
-            nnzX: x.reduce(0) { $0 + ($1 != 0 ? 1 : 0) },
+            objective: measures.objective, residualNorm: measures.residualNorm, optimalityNorm: measures.optimalityNorm,
+            normEstimate: normEstimate, conditionEstimate: conditionEstimate, nnzX: measures.nnzX,
             setupSeconds: setupSeconds, solveSeconds: elapsed - setupSeconds, diagnostics: diagnostics)
         return Solution(x: x, report: report)
     }

@@ -22,7 +22,7 @@ public enum LSMR {
         let system = try KrylovProblem(problem, options: options, solverName: "LSMR", clock: clock)
         let run = iterate(system, clock: clock)
         let (stop, note) = run.interruption.map { ($0, nil) } ?? KrylovProblem.stopReason(istop: run.istop)
-        return system.finish(z: run.x, solver: .lsmr, iterations: run.itn, stop: stop, stopNote: note,
+        return system.finish(z: run.x, problem: problem, solver: .lsmr, iterations: run.itn, stop: stop, stopNote: note,
                              normEstimate: run.normA, conditionEstimate: run.condA, clock: clock)
     }
 

@@ -38,7 +38,7 @@ public enum LSQR {
         let system = try KrylovProblem(problem, options: options, solverName: "LSQR", clock: clock)
         let run = iterate(system, clock: clock)
         let (stop, note) = run.interruption.map { ($0, nil) } ?? KrylovProblem.stopReason(istop: run.istop)
-        return system.finish(z: run.x, solver: .lsqr, iterations: run.itn, stop: stop, stopNote: note,
+        return system.finish(z: run.x, problem: problem, solver: .lsqr, iterations: run.itn, stop: stop, stopNote: note,
                              normEstimate: run.anorm, conditionEstimate: run.acond, clock: clock)
     }
 
