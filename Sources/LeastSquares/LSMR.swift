@@ -52,8 +52,7 @@ public enum LSMR {
         var alpha = 0.0
         if beta > 0 {
             DenseVector.scale(1 / beta, &u)
-            v = A.applyTranspose(u)
-            alpha = DenseVector.norm(v)
+            alpha = normFromSumOfSquares(A.applyTransposeUpdating(u, beta: 0, into: &v), v)
         }
         if alpha > 0 { DenseVector.scale(1 / alpha, &v) }
 
@@ -91,14 +90,10 @@ public enum LSMR {
             }
             itn += 1
             // Bidiagonalization: β u = Ā v − α u,  α v = Āᵀ u − β v.
-            let av = A.apply(v)
-            for i in 0..<u.count { u[i] = av[i] - alpha * u[i] }
-            beta = DenseVector.norm(u)
+            beta = normFromSumOfSquares(A.applyUpdating(v, alpha: alpha, into: &u), u)
             if beta > 0 {
                 DenseVector.scale(1 / beta, &u)
-                let atu = A.applyTranspose(u)
-                for j in 0..<n { v[j] = atu[j] - beta * v[j] }
-                alpha = DenseVector.norm(v)
+                alpha = normFromSumOfSquares(A.applyTransposeUpdating(u, beta: beta, into: &v), v)
                 if alpha > 0 { DenseVector.scale(1 / alpha, &v) }
             }
 

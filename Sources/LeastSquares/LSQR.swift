@@ -76,8 +76,7 @@ public enum LSQR {
         var alfa = 0.0
         if beta > 0 {
             DenseVector.scale(1 / beta, &u)
-            v = A.applyTranspose(u)
-            alfa = DenseVector.norm(v)
+            alfa = normFromSumOfSquares(A.applyTransposeUpdating(u, beta: 0, into: &v), v)
         }
         if alfa > 0 { DenseVector.scale(1 / alfa, &v) }
         var w = v
@@ -94,15 +93,11 @@ public enum LSQR {
             }
             itn += 1
             // Bidiagonalization: β u = Ā v − α u,  α v = Āᵀ u − β v.
-            let av = A.apply(v)
-            for i in 0..<u.count { u[i] = av[i] - alfa * u[i] }
-            beta = DenseVector.norm(u)
+            beta = normFromSumOfSquares(A.applyUpdating(v, alpha: alfa, into: &u), u)
             if beta > 0 {
                 DenseVector.scale(1 / beta, &u)
                 anorm = (anorm * anorm + alfa * alfa + beta * beta + dampsq).squareRoot()
-                let atu = A.applyTranspose(u)
-                for j in 0..<n { v[j] = atu[j] - beta * v[j] }
-                alfa = DenseVector.norm(v)
+                alfa = normFromSumOfSquares(A.applyTransposeUpdating(u, beta: beta, into: &v), v)
                 if alfa > 0 { DenseVector.scale(1 / alfa, &v) }
             }
 

@@ -2,7 +2,7 @@
 import Foundation
 import Synchronization
 import Testing
-import LeastSquares
+@testable import LeastSquares
 import SparseTensor
 import _TestSupport
 
@@ -241,15 +241,64 @@ struct LSQRTests {
     @Test("λ₁ > 0 and invalid options are rejected") func invalid() throws { try KrylovBehaviour.invalidInput(.lsqr) }
     @Test("edge shapes 0×0, 0×n, m×0, A = 0") func edges() throws { try KrylovBehaviour.edgeShapes(.lsqr) }
 
-    @Test("the CSC copy for Aᵀu gives the same iterates as the scatter over CSR rows")
+    @Test("the CSC copy for Aᵀu and the scatter over CSR rows give the same LSQR solution")
     func transposeCopyAgrees() throws {
-        // Large enough for two workers (nnz ≥ 100 000): the operator keeps a CSC copy; same answer as LSMR/QR.
-        let a = RandomSparse.matrix(rows: 3000, columns: 1000, density: 0.04, seed: 41)
+        // Wide and large enough for two workers (nnz ≥ 100 000), where the operator keeps a CSC copy.
+        let a = RandomSparse.matrix(rows: 1000, columns: 3000, density: 0.04, seed: 41)
         var rng = SplitMix64(seed: 42)
-        let b = (0..<3000).map { _ in rng.nextGaussian() }
-        let p = try LeastSquaresProblem(matrix: a, rhs: b)
-        let s = try LeastSquaresSolver.solve(p, options: KrylovBehaviour.options(.lsqr, tolerance: 1e-10))
-        let reference = try SparseQR.solve(p, options: SolverOptions(), control: .none)
-        #expect(relativeError(s.x, reference.x) < 1e-8, "\(relativeError(s.x, reference.x))")
+        let b = (0..<1000).map { _ in rng.nextGaussian() }
+        let p = try LeastSquaresProblem(matrix: a, rhs: b, regularization: Regularization(l2: 0.5))
+        let withCopy = try LeastSquaresSolver.solve(p, options: KrylovBehaviour.options(.lsqr, tolerance: 1e-10))
+        var noCopy = KrylovBehaviour.options(.lsqr, tolerance: 1e-10)
+        noCopy.memoryBudgetBytes = 1000  // too small for the copy: the scatter is used
+        let without = try LeastSquaresSolver.solve(p, options: noCopy)
+        #expect(relativeError(withCopy.x, without.x) < 1e-9, "\(relativeError(withCopy.x, without.x))")
+        let reference = try NormalEquations.solve(p, options: SolverOptions(), control: .none)
+        #expect(relativeError(withCopy.x, reference.x) < 1e-8, "\(relativeError(withCopy.x, reference.x))")
+    }
+}
+
+/// The fused operator kernels against a dense computation, in every mode (internal API, `@testable`).
+@Suite("KrylovOperator: Ā·v and Āᵀ·u, fused with the bidiagonalization updates")
+struct KrylovOperatorTests {
+    @Test("u ← Ā·v − α·u and v ← Āᵀ·u − β·v match dense products (CSR/CSC, weights, scaling, damping block)",
+          arguments: [(40, 25, 0.2), (400, 900, 0.3), (1200, 300, 0.3)])
+    func fusedKernels(_ shape: (Int, Int, Double)) throws {
+        let (m, n, density) = shape
+        let a = RandomSparse.matrix(rows: m, columns: n, density: density, seed: UInt64(m + n))
+        let triplets = COOMatrix(a)
+        var rng = SplitMix64(seed: 1)
+        let w = (0..<m).map { _ in 0.5 + rng.nextUnit() }
+        let c = (0..<n).map { _ in 0.5 + rng.nextUnit() }
+        for copy in [KrylovOperator.TransposeCopy.never, .always] {
+            for (rowScale, columnScale, δ) in [([Double]?.none, [Double]?.none, 0.0), (w, nil, 0), (nil, c, 0.7), (w, c, 0.3)] {
+                let op = KrylovOperator(matrix: a, rowScale: rowScale, columnScale: columnScale, augmentedDamping: δ,
+                                        transposeCopy: copy, budget: .unlimited)
+                #expect((op.columns != nil) == (copy == .always))
+                let v = (0..<n).map { _ in rng.nextGaussian() }
+                let u0 = (0..<op.rowCount).map { _ in rng.nextGaussian() }
+                // Reference Ā·v − α·u from the triplets (a plain loop, independent of the kernels).
+                let cv = (0..<n).map { v[$0] * (columnScale?[$0] ?? 1) }
+                var av = [Double](repeating: 0, count: m)
+                for (t, value) in triplets.values.enumerated() { av[Int(triplets.rows[t])] += value * cv[Int(triplets.columns[t])] }
+                var expectedU = av.enumerated().map { $1 * (rowScale?[$0] ?? 1) }
+                if δ > 0 { expectedU += cv.map { δ * $0 } }
+                expectedU = (0..<op.rowCount).map { expectedU[$0] - 0.8 * u0[$0] }
+                var u = u0
+                let ss = op.applyUpdating(v, alpha: 0.8, into: &u)
+                #expect(relativeError(u, expectedU) < 1e-13, "\(copy) \(m) × \(n): Ā·v")
+                #expect(abs(ss - expectedU.reduce(0) { $0 + $1 * $1 }) < 1e-10 * ss)
+                // Reference Āᵀ·u − β·v from the triplets.
+                let su = (0..<m).map { u0[$0] * (rowScale?[$0] ?? 1) }
+                var g = [Double](repeating: 0, count: n)
+                for (t, value) in triplets.values.enumerated() { g[Int(triplets.columns[t])] += value * su[Int(triplets.rows[t])] }
+                if δ > 0 { for j in 0..<n { g[j] += δ * u0[m + j] } }
+                let expectedV = (0..<n).map { g[$0] * (columnScale?[$0] ?? 1) - 1.3 * v[$0] }
+                var vv = v
+                let tt = op.applyTransposeUpdating(u0, beta: 1.3, into: &vv)
+                #expect(relativeError(vv, expectedV) < 1e-13, "\(copy) \(m) × \(n): Āᵀ·u")
+                #expect(abs(tt - expectedV.reduce(0) { $0 + $1 * $1 }) < 1e-10 * tt)
+            }
+        }
     }
 }
