@@ -16,7 +16,11 @@ import SparseTensor
 /// - with λ₂ = 0 and a warm start: b̄ = W^½·(y − A·x₀), `damp = 0`.
 ///
 /// Column scaling (Jacobi) uses dⱼ = √(‖W^½·aⱼ‖² + λ₂), the column norms of the damped Ā, so every
-/// column of Ā has unit norm; a zero column (dⱼ = 0) keeps dⱼ = 1 and its zⱼ stays 0.
+/// column of Ā has unit norm; a zero column (dⱼ = 0) keeps dⱼ = 1 and its zⱼ stays 0. When the solution
+/// is unique (full column rank, or λ₂ > 0) scaling changes only the path. When it is not (rank-deficient
+/// or underdetermined A with λ₂ = 0), the Krylov iterates from 0 stay in range(Āᵀ) and converge to the
+/// z of least norm, i.e. the least-squares x of least ‖D·x‖, not of least ‖x‖; without scaling it is
+/// the minimum-norm x (the one SPQR returns).
 struct KrylovProblem {
     let op: KrylovOperator
     /// b̄, length `op.rowCount`.
@@ -131,6 +135,7 @@ struct KrylovProblem {
         let measures = ResidualMeasures(problem: problem, x: x, columns: op.columns)
         var diagnostics = notes
         if let stopNote { diagnostics.append(stopNote) }
+        if stop == .zeroSolution, start != nil { diagnostics.append("Āᵀ·r₀ = 0 at the initial guess: x = x₀ is already optimal") }
         let elapsed = clock.elapsed
         let report = SolveReport(
             solver: solver, iterations: iterations, stopReason: stop,

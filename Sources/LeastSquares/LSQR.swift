@@ -18,7 +18,8 @@ import SparseTensor
 /// - `conditionLimit`: `conlim` (default 1e8, as in scipy): stop when the estimate of cond(Ā) exceeds it;
 /// - `maxIterations`: the iteration limit, default 2n (the customary n, doubled to cover the loss of
 ///   orthogonality in floating point);
-/// - `columnScaling`: Jacobi preconditioning, iterating on z = D·x (see `KrylovProblem`);
+/// - `columnScaling`: Jacobi preconditioning, iterating on z = D·x, D = diag(‖aⱼ‖) (see `KrylovProblem`;
+///   for a rank-deficient or underdetermined A with λ₂ = 0 it returns the solution of least ‖D·x‖);
 /// - `memoryBudgetBytes`: whether a CSC copy of A for the Aᵀ·u products may be made (see `KrylovOperator`).
 ///
 /// The initial guess `problem.initialGuess` x₀ is honoured by solving for the correction from

@@ -120,6 +120,8 @@ public enum NormalEquations {
             }
         }
         let measures = ResidualMeasures(problem: problem, x: x)
+        // One progress sample at the end (a direct solve has no iterations to report).
+        if stop == .exact { clock.report(1, objective: measures.objective, residualNorm: measures.residualNorm, fraction: 1) }
         let elapsed = clock.elapsed
         let report = SolveReport(
             solver: .normal, choiceReason: reason, iterations: stop == .exact ? 1 : 0, stopReason: stop,

@@ -154,6 +154,8 @@ public enum SparseQR {
         if let r = rank, r < min(m, n) {
             diagnostics.append(String(format: "‖Aᵀr‖/(‖A‖_F‖r‖) = %.2g at the returned x", measures.relativeOptimality))
         }
+        // One progress sample at the end (a direct solve has no iterations to report).
+        if stop == .exact { clock.report(1, objective: measures.objective, residualNorm: measures.residualNorm, fraction: 1) }
         let elapsed = clock.elapsed
         let report = SolveReport(
             solver: .qr, choiceReason: reason, iterations: factorizations, stopReason: stop,
