@@ -127,6 +127,7 @@ struct ExactSolversOnSharedDataTests {
     func maragal() throws {
         let a = try ExactSolverFixtureReader.read("Maragal_1.mtx")
         let b = try ExactSolverFixtureReader.readVector("Maragal_1.b.txt")
+        #expect(a.rowCount == 32 && a.columnCount == 14 && b.count == 32)
         let problem = try LeastSquaresProblem(matrix: a, rhs: b)
         let qr = try SparseQR.solve(problem, options: SolverOptions(), control: .none)
         #expect(qr.report.rank == 10, "SPQR rank \(String(describing: qr.report.rank)); \(qr.report.diagnostics)")
@@ -193,42 +194,15 @@ struct ExactSolversOnSharedDataTests {
 
 // MARK: - Test fixture reader and checks
 
-/// TEST FIXTURE READER — not the product's Matrix Market reader (another part of lsq owns that).
-/// Reads the coordinate files of /work/shared/data: `general` or `symmetric` storage, `real`, `integer`
-/// or `pattern` values, 1-based indices. Enough for these fixtures, with no error recovery.
+/// The shared fixtures through lsq's own readers (`MatrixIO`): Matrix Market coordinate files and
+/// one-number-per-line vectors.
 enum ExactSolverFixtureReader {
-    struct Failure: Error, CustomStringConvertible { var description: String }
-
     static func read(_ name: String) throws -> CSRMatrix {
-        let url = Fixtures.shared(name)
-        let text = try String(contentsOf: url, encoding: .utf8)
-        var lines = text.split(whereSeparator: \.isNewline).makeIterator()
-        guard let banner = lines.next()?.lowercased(), banner.hasPrefix("%%matrixmarket matrix coordinate") else {
-            throw Failure(description: "\(name): not a Matrix Market coordinate file")
-        }
-        let pattern = banner.contains("pattern"), symmetric = banner.contains("symmetric")
-        var sizeLine: Substring?
-        while let line = lines.next() { if !line.hasPrefix("%") { sizeLine = line; break } }
-        let size = (sizeLine ?? "").split(separator: " ").compactMap { Int($0) }
-        guard size.count == 3 else { throw Failure(description: "\(name): bad size line") }
-        var rows: [Int] = [], columns: [Int] = [], values: [Double] = []
-        rows.reserveCapacity(size[2]); columns.reserveCapacity(size[2]); values.reserveCapacity(size[2])
-        while let line = lines.next() {
-            if line.hasPrefix("%") { continue }
-            let f = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard f.count >= (pattern ? 2 : 3), let i = Int(f[0]), let j = Int(f[1]) else { continue }
-            let v = pattern ? 1.0 : (Double(f[2]) ?? .nan)
-            rows.append(i - 1); columns.append(j - 1); values.append(v)
-            if symmetric, i != j { rows.append(j - 1); columns.append(i - 1); values.append(v) }
-        }
-        let coo = try COOMatrix(rowCount: size[0], columnCount: size[1], rows: rows, columns: columns, values: values)
-        return try CSRMatrix(coo)
+        try MatrixIO.readMatrix(at: Fixtures.shared(name)).matrix
     }
 
-    /// One number per line, `#` comments skipped.
     static func readVector(_ name: String) throws -> [Double] {
-        let text = try String(contentsOf: Fixtures.shared(name), encoding: .utf8)
-        return text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("#") }.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        try MatrixIO.readVector(at: Fixtures.shared(name))
     }
 }
 
