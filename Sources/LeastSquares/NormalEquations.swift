@@ -80,11 +80,12 @@ public enum NormalEquations {
                     ? try CholmodSparse.copying(rows.transposed(), innerScale: s, budget: budget, what: "W^½A for CHOLMOD", context: context)
                     : try CholmodSparse.copying(rows, outerScale: s, budget: budget, what: "AᵀW^½ for CHOLMOD", context: context)
                 setupSeconds = clock.elapsed
-                // cholmod_l_factorize_p also holds Fᵀ while it works.
-                let transposeBytes = StorageBytes.cholmod(outer: gramOrder, nnz: Double(rows.nnz))
+                // F stays alive, and cholmod_l_factorize_p also holds Fᵀ while it works: both count.
+                let operandBytes = StorageBytes.cholmod(outer: f.columnCount, nnz: Double(rows.nnz))
+                    + StorageBytes.cholmod(outer: gramOrder, nnz: Double(rows.nnz))
                 let gram = dual ? "W^½AAᵀW^½ + λ₂I" : "AᵀWA + λ₂I"
                 let cholesky = try CholeskyFactorization(
-                    gramOf: f, shift: λ2, budget: MemoryBudget(bytes: max(0, budget.bytes - Int(min(transposeBytes, 9e18)))),
+                    gramOf: f, shift: λ2, budget: MemoryBudget(bytes: max(0, budget.bytes - Int(min(operandBytes, 9e18)))),
                     what: gram)
                 diagnostics += cholesky.warnings.filter { !$0.contains("not positive definite") }
                 let rcond = cholesky.reciprocalCondition

@@ -25,6 +25,8 @@ final class QRFactorization {
     /// Upper bounds on nnz(R) and nnz(H) from the symbolic analysis.
     let boundR: Int
     let boundH: Int
+    /// The bytes checked against the budget: values and indices of R and H, 8 bytes each.
+    let factorBytes: Double
 
     init(_ m: CholmodSparse, budget: MemoryBudget, what: String) throws(SparseError) {
         let context = m.context
@@ -39,10 +41,10 @@ final class QRFactorization {
         // From here on deinit frees `qr` on every error path (all stored properties are set first).
         boundR = Int(cc.pointee.SPQR_istat.0)
         boundH = Int(cc.pointee.SPQR_istat.1)
-        try context.check("SuiteSparseQR_C_symbolic")
         // Values and row indices of R and H, 8 bytes each: the factorization allocates these up front.
-        let entries = Double(boundR) + Double(boundH)
-        try budget.check(16 * entries, for: "The sparse QR factorization of \(what)",
+        factorBytes = 16 * (Double(boundR) + Double(boundH))
+        try context.check("SuiteSparseQR_C_symbolic")
+        try budget.check(factorBytes, for: "The sparse QR factorization of \(what)",
                          detail: "\(rowCount) × \(columnCount); SPQR's analysis bounds nnz(R) ≤ \(boundR) and nnz(H) ≤ \(boundH)")
         guard SuiteSparseQR_C_numeric(Double(SPQR_DEFAULT_TOL), m.pointer, qr, cc) != 0 else {
             throw SuiteSparseStatus.error(routine: "SuiteSparseQR_C_numeric", status: context.status < 0 ? context.status : Int(CHOLMOD_INVALID))

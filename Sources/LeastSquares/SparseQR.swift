@@ -58,6 +58,11 @@ public enum SparseQR {
             let whatT = problem.sampleWeights == nil ? "Aᵀ" : "AᵀW^½"
             // One started cholmod_common for the whole solve.
             let context = CholmodContext()
+            // Bytes of factorizations kept alive while another one is made: they count against the budget.
+            var held = 0.0
+            func remaining(_ more: Double = 0) -> MemoryBudget {
+                MemoryBudget(bytes: max(0, budget.bytes - Int(min(held + more, 9e18))))
+            }
             // Stop between phases when asked to.
             func interrupted() -> Bool {
                 if let interruption = clock.interruption() { stop = interruption; return true }
@@ -66,20 +71,21 @@ public enum SparseQR {
             // The QR of W^½A ((m × n) CSC, or [W^½A; δI] with δ > 0).
             func factorA(appending δ: Double = 0) throws(SparseError) -> QRFactorization {
                 let label = δ > 0 ? "[\(what); √λ₂·I]" : what
-                if m + (δ > 0 ? n : 0) > 2 * n { try checkOrderingPattern(.ata, problem.matrix, budget, label) }
-                let copy = try CholmodSparse.copying(rows.transposed(), innerScale: s, appendingDiagonal: δ, budget: budget,
+                if m + (δ > 0 ? n : 0) > 2 * n { try checkOrderingPattern(.ata, problem.matrix, remaining(), label) }
+                let copy = try CholmodSparse.copying(rows.transposed(), innerScale: s, appendingDiagonal: δ, budget: remaining(),
                                                      what: "\(label) for SPQR", context: context)
                 if setupSeconds == 0 { setupSeconds = clock.elapsed }
                 factorizations += 1
-                return try QRFactorization(copy, budget: budget, what: label)
+                let copyBytes = StorageBytes.cholmod(outer: n, nnz: Double(rows.nnz + (δ > 0 ? n : 0)))
+                return try QRFactorization(copy, budget: remaining(copyBytes), what: label)
             }
             // The QR of AᵀW^½ ((n × m) CSC: A's CSR arrays as they are).
             func factorAT() throws(SparseError) -> QRFactorization {
-                if n > 2 * m { try checkOrderingPattern(.aat, problem.matrix, budget, whatT) }
-                let copy = try CholmodSparse.copying(rows, outerScale: s, budget: budget, what: "\(whatT) for SPQR", context: context)
+                if n > 2 * m { try checkOrderingPattern(.aat, problem.matrix, remaining(), whatT) }
+                let copy = try CholmodSparse.copying(rows, outerScale: s, budget: remaining(), what: "\(whatT) for SPQR", context: context)
                 if setupSeconds == 0 { setupSeconds = clock.elapsed }
                 factorizations += 1
-                return try QRFactorization(copy, budget: budget, what: whatT)
+                return try QRFactorization(copy, budget: remaining(StorageBytes.cholmod(outer: m, nnz: Double(rows.nnz))), what: whatT)
             }
             // ŷ = W^½·A·x_b.
             func projected(_ xb: [Double]) -> [Double] {
@@ -133,7 +139,9 @@ public enum SparseQR {
                             if !interrupted() { x = try qrT.minimumNormSolution(b) }
                         } else {
                             diagnostics.append(rankNote(qrT.rank, of: whatT, qrT))
-                            // Rank-deficient rows: y may be inconsistent. Project it onto range(A) first.
+                            // Rank-deficient rows: y may be inconsistent. Project it onto range(A) first
+                            // (with the QR of Aᵀ still held).
+                            held = qrT.factorBytes
                             var xb: [Double] = []
                             if !interrupted() {
                                 let qr = try factorA()
