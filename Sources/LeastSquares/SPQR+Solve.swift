@@ -10,9 +10,9 @@ import SparseTensor
 /// (`tol = 20·(r + c)·eps·max‖M(:,j)‖`, columns whose remaining norm falls below it are treated as
 /// dead: Heath's method). `rank` is SPQR's estimate.
 ///
-/// Made in two phases so the memory can be checked in between: `SuiteSparseQR_C_symbolic` (ordering
-/// and analysis: upper bounds on nnz(R) and nnz(H) in `common->SPQR_istat[0…1]`), then
-/// `SuiteSparseQR_C_numeric`. Not `Sendable`; frees the factorization on deinit.
+/// Made in two phases so the memory can be checked before the numeric work: `SuiteSparseQR_C_symbolic`
+/// (ordering and analysis: upper bounds on nnz(R) and nnz(H) in `common->SPQR_istat[0…1]`), then
+/// `SuiteSparseQR_C_factorize`. Not `Sendable`; frees the factorization on deinit.
 final class QRFactorization {
     private var factors: UnsafeMutablePointer<SuiteSparseQR_C_factorization>?
     let context: CholmodContext
@@ -38,7 +38,7 @@ final class QRFactorization {
             throw SuiteSparseStatus.error(routine: "SuiteSparseQR_C_symbolic", status: context.status < 0 ? context.status : Int(CHOLMOD_INVALID))
         }
         factors = qr
-        // From here on deinit frees `qr` on every error path (all stored properties are set first).
+        // From here on deinit frees `factors` on every error path (all stored properties are set first).
         boundR = Int(cc.pointee.SPQR_istat.0)
         boundH = Int(cc.pointee.SPQR_istat.1)
         // Values and row indices of R and H, 8 bytes each: the factorization allocates these up front.
@@ -46,10 +46,16 @@ final class QRFactorization {
         try context.check("SuiteSparseQR_C_symbolic")
         try budget.check(factorBytes, for: "The sparse QR factorization of \(what)",
                          detail: "\(rowCount) × \(columnCount); SPQR's analysis bounds nnz(R) ≤ \(boundR) and nnz(H) ≤ \(boundH)")
-        guard SuiteSparseQR_C_numeric(Double(SPQR_DEFAULT_TOL), m.pointer, qr, cc) != 0 else {
-            throw SuiteSparseStatus.error(routine: "SuiteSparseQR_C_numeric", status: context.status < 0 ? context.status : Int(CHOLMOD_INVALID))
+        // The numeric factorization: SuiteSparseQR_C_factorize (ordering again, then singletons and the
+        // multifrontal QR) rather than SuiteSparseQR_C_numeric on the symbolic object, because only the
+        // former exploits singleton rows and columns (SuiteSparseQR_expert.cpp), which LP-like least-squares
+        // matrices have in numbers; the bounds above (no singletons) stay upper bounds for it.
+        SuiteSparseQR_C_free(&factors, cc)
+        factors = SuiteSparseQR_C_factorize(SPQR_ORDERING_DEFAULT, Double(SPQR_DEFAULT_TOL), m.pointer, cc)
+        guard factors != nil else {
+            throw SuiteSparseStatus.error(routine: "SuiteSparseQR_C_factorize", status: context.status < 0 ? context.status : Int(CHOLMOD_INVALID))
         }
-        try context.check("SuiteSparseQR_C_numeric")
+        try context.check("SuiteSparseQR_C_factorize")
         rank = Int(cc.pointee.SPQR_istat.4)
         tolerance = cc.pointee.SPQR_tol_used
     }
