@@ -55,9 +55,86 @@ def core(path, aat):
     print(json.dumps(out))
 
 
-if __name__ == "__main__":
-    cmd = sys.argv[1]
-    if cmd == "core":
-        core(sys.argv[2], "--aat" in sys.argv)
+def load(path, ypath):
+    A = scipy.io.mmread(path).tocsr()
+    y = np.load(ypath)
+    return A, y
+
+
+def objective(A, y, x, l1=0.0, l2=0.0):
+    r = y - A @ x
+    return 0.5 * r @ r + l1 * np.abs(x).sum() + 0.5 * l2 * x @ x
+
+
+def lasso_gap(A, y, x, l1):
+    """Duality gap of f(x) = ½‖y − Ax‖² + λ₁‖x‖₁ at x, with the dual point θ = r / max(1, ‖Aᵀr‖∞/λ₁)."""
+    r = y - A @ x
+    scale = max(1.0, np.abs(A.T @ r).max() / l1)
+    theta = r / scale
+    dual = 0.5 * y @ y - 0.5 * (y - theta) @ (y - theta)
+    return objective(A, y, x, l1) - dual
+
+
+def lambda_max(path, ypath):
+    A, y = load(path, ypath)
+    print(json.dumps({"lambdaMax": float(np.abs(A.T @ y).max()), "yNorm2": float(y @ y)}))
+
+
+def lasso(path, ypath, l1, tol):
+    from sklearn.linear_model import Lasso
+    A, y = load(path, ypath)
+    X = A.tocsc()
+    m = A.shape[0]
+    model = Lasso(alpha=l1 / m, fit_intercept=False, tol=tol, max_iter=100000, selection="cyclic")
+    t = time.perf_counter()
+    model.fit(X, y)
+    seconds = time.perf_counter() - t
+    x = model.coef_
+    print(json.dumps({"seconds": seconds, "iterations": int(model.n_iter_), "objective": objective(A, y, x, l1),
+                      "dualityGap": lasso_gap(A, y, x, l1), "nnzX": int(np.count_nonzero(x)),
+                      "sklearn": __import__("sklearn").__version__, "peakRSSBytes": peak_rss()}))
+
+
+def sgd(path, ypath, l2, epochs, eta0):
+    from sklearn.linear_model import SGDRegressor
+    A, y = load(path, ypath)
+    m = A.shape[0]
+    model = SGDRegressor(loss="squared_error", penalty="l2", alpha=l2 / m, fit_intercept=False, max_iter=epochs,
+                         tol=None, learning_rate="invscaling", eta0=eta0, shuffle=True, random_state=0)
+    t = time.perf_counter()
+    model.fit(A, y)
+    seconds = time.perf_counter() - t
+    x = model.coef_
+    print(json.dumps({"seconds": seconds, "epochs": epochs, "objective": objective(A, y, x, 0.0, l2),
+                      "peakRSSBytes": peak_rss()}))
+
+
+def krylov(kind, path, ypath, tol):
+    from scipy.sparse.linalg import lsmr, lsqr
+    A, y = load(path, ypath)
+    t = time.perf_counter()
+    if kind == "lsqr":
+        res = lsqr(A, y, atol=tol, btol=tol, iter_lim=10 * A.shape[1])
+        x, istop, itn = res[0], res[1], res[2]
     else:
-        sys.exit("usage: bench_peers.py core FILE [--aat]")
+        res = lsmr(A, y, atol=tol, btol=tol, maxiter=10 * A.shape[1])
+        x, istop, itn = res[0], res[1], res[2]
+    seconds = time.perf_counter() - t
+    print(json.dumps({"seconds": seconds, "iterations": int(itn), "istop": int(istop), "objective": objective(A, y, x),
+                      "peakRSSBytes": peak_rss()}))
+
+
+if __name__ == "__main__":
+    cmd, rest = sys.argv[1], sys.argv[2:]
+    if cmd == "core":
+        core(rest[0], "--aat" in rest)
+    elif cmd == "lambda-max":
+        lambda_max(rest[0], rest[1])
+    elif cmd == "lasso":
+        lasso(rest[0], rest[1], float(rest[2]), float(rest[3]))
+    elif cmd == "sgd":
+        sgd(rest[0], rest[1], float(rest[2]), int(rest[3]), float(rest[4]))
+    elif cmd in ("lsqr", "lsmr"):
+        krylov(cmd, rest[0], rest[1], float(rest[2]))
+    else:
+        sys.exit("usage: bench_peers.py core|lambda-max|lasso|sgd|lsqr|lsmr ...")

@@ -110,11 +110,43 @@ func generate(_ args: [String]) throws {
     emit(["rows": m, "columns": n, "nnz": p.matrix.nnz, "file": out])
 }
 
+/// `solve --matrix FILE --rhs FILE.npy --solver K [--l1 λ] [--l2 λ] [--tol t] [--epochs e] [--max-iter k] [--eta0 η]
+/// [--schedule s]`: one solve, timed, with the true objective and (for CD) duality gap.
+func solve(_ args: [String]) throws {
+    let a = try MatrixIO.readMatrix(at: URL(fileURLWithPath: argument("matrix", args)!),
+                                    options: { var o = ReadOptions(); o.budget = .unlimited; return o }()).matrix
+    let y = try MatrixIO.readVector(at: URL(fileURLWithPath: argument("rhs", args)!))
+    let baseline = peakRSSBytes()
+    var options = SolverOptions()
+    options.solver = SolverKind(rawValue: argument("solver", args)!)!
+    options.tolerance = Double(argument("tol", args) ?? "1e-8")!
+    options.epochs = argument("epochs", args).flatMap { Int($0) }
+    options.maxIterations = argument("max-iter", args).flatMap { Int($0) }
+    options.initialLearningRate = argument("eta0", args).flatMap { Double($0) }
+    if let s = argument("schedule", args) { options.learningRate = LearningRateSchedule(rawValue: s)! }
+    options.seed = 7
+    let regularization = Regularization(l1: Double(argument("l1", args) ?? "0")!, l2: Double(argument("l2", args) ?? "0")!)
+    let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: regularization)
+    let t = now()
+    let solution = try LeastSquaresSolver.solve(problem, options: options)
+    let seconds = now() - t
+    let r = solution.report
+    var out: [String: Any] = [
+        "solver": r.solver.rawValue, "seconds": seconds, "iterations": r.iterations, "stopReason": r.stopReason.rawValue,
+        "objective": problem.objective(solution.x), "residualNorm": r.residualNorm, "nnzX": r.nnzX,
+        "peakRSSBytes": peakRSSBytes(), "rssBeforeSolveBytes": baseline,
+        "csrBytes": StorageBytes.compressed(outer: a.rowCount, nnz: Double(a.nnz)),
+    ]
+    if let g = r.dualityGap { out["dualityGap"] = g }
+    emit(out)
+}
+
 let args = Array(CommandLine.arguments.dropFirst())
 do {
     switch args.first {
     case "core": try core(args)
     case "generate": try generate(args)
+    case "solve": try solve(args)
     default:
         FileHandle.standardError.write(Data("usage: LsqBench core --matrix FILE [--aat] | generate --rows m --cols n --density d --out FILE\n".utf8))
         exit(2)
