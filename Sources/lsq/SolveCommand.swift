@@ -91,6 +91,10 @@ struct SolveCommand: AsyncParsableCommand {
         let regularization = try regularization()
         if let output { try OutputFile.checkWritable(output) }
         let progress = input.quiet ? nil : ProgressReporter()
+        // Ctrl-C cancels cooperatively (also while reading); a second Ctrl-C exits at once.
+        let cancellation = CancellationFlag()
+        let interrupts = InterruptHandler(cancellation: cancellation)
+        defer { interrupts.stop() }
 
         let readStart = DispatchTime.now().uptimeNanoseconds
         let loaded = try input.load(matrix, progress: progress)
@@ -119,10 +123,6 @@ struct SolveCommand: AsyncParsableCommand {
             problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: regularization, initialGuess: initial)
         } catch { throw CLIFailure.badInput(error.description) }
 
-        // Ctrl-C cancels cooperatively; a second Ctrl-C exits at once.
-        let cancellation = CancellationFlag()
-        let interrupts = InterruptHandler(cancellation: cancellation)
-        defer { interrupts.stop() }
         let label = options.solver == .auto ? "solve" : options.solver.rawValue
         let control = SolveControl(progress: progress.map { p in { p.solver($0, label: label) } },
                                    cancellation: cancellation, timeLimit: timeLimit)
