@@ -46,7 +46,8 @@ let package = Package(
         .target(name: "_TestSupport", dependencies: ["SparseTensor"], path: "Tests/_TestSupport", swiftSettings: strict),
 
         // MARK: - Tests
-        .testTarget(name: "SparseTensorTests", dependencies: ["SparseTensor", "_TestSupport"], swiftSettings: strict),
+        .testTarget(name: "SparseTensorTests", dependencies: ["SparseTensor", "_TestSupport"],
+                    resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "LeastSquaresTests", dependencies: ["LeastSquares", "SparseTensor", "_TestSupport"], swiftSettings: strict),
         .testTarget(name: "LsqCLITests", dependencies: ["LeastSquares", "SparseTensor", "_TestSupport"], swiftSettings: strict),
         .testTarget(name: "SolverServiceTests", dependencies: ["SolverService", "LeastSquares", "SparseTensor", "_TestSupport"], swiftSettings: strict),

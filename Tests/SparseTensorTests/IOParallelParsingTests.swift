@@ -1,0 +1,65 @@
+// SparseTensorTests/IOParallelParsingTests: the chunked parallel readers give exactly the single-threaded result.
+import Foundation
+import Testing
+@testable import SparseTensor
+import _TestSupport
+
+@Suite("Parallel parsing")
+struct IOParallelParsingTests {
+    /// A generated file of a few MB (several default-size chunks' worth at the minimum chunk size), with comments,
+    /// blank lines, CRLF lines, duplicates and unsorted rows sprinkled in.
+    static func generate(_ dir: ScratchDirectory) throws -> (URL, URL) {
+        var rng = SplitMix64(seed: 2024)
+        let m = 3000, n = 2000, nnz = 60_000
+        var mtx = "%%MatrixMarket matrix coordinate real general\n% generated\n\(m) \(n) \(nnz)\n"
+        var svm = ""
+        mtx.reserveCapacity(nnz * 40)
+        for k in 0..<nnz {
+            let i = Int(rng.next() % UInt64(m)) + 1, j = Int(rng.next() % UInt64(n)) + 1
+            let v = (rng.nextUnit() * 2 - 1) * pow(10, Double(Int(rng.next() % 20)) - 10)
+            mtx += "\(i) \(j) \(v)\(k % 97 == 0 ? "\r" : "")\n"
+            if k % 501 == 0 { mtx += "\n" }
+            if k % 1003 == 0 { mtx += "% a comment in the data\n" }
+            if k % 20 == 0 {
+                svm += "\(v)"
+                for _ in 0..<(1 + Int(rng.next() % 30)) { svm += " \(Int(rng.next() % 5000) + 1):\(rng.nextGaussian())" }
+                svm += k % 7 == 0 ? " # comment\n" : "\n"
+            }
+        }
+        let a = dir.file("big.mtx"), b = dir.file("big.svm")
+        try Data(mtx.utf8).write(to: a)
+        try Data(svm.utf8).write(to: b)
+        return (a, b)
+    }
+
+    @Test("Matrix Market and SVMlight: many chunks on all threads equal one chunk on one thread")
+    func sameResult() throws {
+        let dir = ScratchDirectory()
+        let (mtx, svm) = try Self.generate(dir)
+        let single = try MatrixIO.readMatrix(at: mtx, options: .singleThreaded())
+        #expect(single.matrix.rowCount == 3000 && single.matrix.nnz > 59_000)
+        for chunk in [100, 4096, 65_536] {
+            let parallel = try MatrixIO.readMatrix(at: mtx, options: .tinyChunks(chunk))
+            #expect(parallel.matrix == single.matrix, "chunk \(chunk)")
+        }
+        #expect(try MatrixIO.readMatrix(at: mtx).matrix == single.matrix)
+        let s1 = try MatrixIO.readMatrix(at: svm, options: .singleThreaded())
+        let s2 = try MatrixIO.readMatrix(at: svm, options: .tinyChunks(333))
+        #expect(s1.matrix == s2.matrix && s1.labels == s2.labels)
+        #expect(s1.matrix.rowCount == 3000)
+        // A written copy reads back equal (writer formats pieces in parallel too).
+        try MatrixIO.writeMatrix(single.matrix, to: dir.file("copy.mtx"))
+        #expect(try MatrixIO.readMatrix(at: dir.file("copy.mtx"), options: .tinyChunks(1000)).matrix == single.matrix)
+    }
+
+    @Test("The earliest bad line is reported whichever chunk finds it")
+    func earliestError() throws {
+        var text = "%%MatrixMarket matrix coordinate real general\n10 10 400\n"
+        for k in 0..<400 { text += k == 150 || k == 390 ? "1 1 bad\n" : "\(k % 10 + 1) \(k % 7 + 1) \(k)\n" }
+        for chunk in [16, 64, 1024] {
+            expectMalformed(line: 153, ["value 'bad' is not a number"]) { () throws(SparseError) in
+                _ = try readText(text, options: .tinyChunks(chunk))
+            }
+        }
+    }
+}
