@@ -32,7 +32,7 @@ enum OutputFile {
                 throw CLIFailure.badInput("\(path): cannot write: \(error.localizedDescription)")
             }
         case "mtx", "mm", "npy":
-            try MatrixIO.writeVector(x, to: url, sparse: sparse)
+            do { try MatrixIO.writeVector(x, to: url, sparse: sparse) } catch { throw CLIFailure.badInput(error.description) }
         default:
             throw CLIFailure.badInput("\(path): unknown output extension; use .mtx, .npy or .json")
         }

@@ -9,7 +9,7 @@ import Synchronization
 final class ProgressReporter: Sendable {
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private let interval: Double
-    private let state = Mutex<(last: Double, drawn: Bool, start: Double)>((-1e9, false, ProgressReporter.now()))
+    private let state = Mutex<(last: Double, drawn: Bool, start: Double)>((ProgressReporter.now(), false, ProgressReporter.now()))
 
     init(interval: Double = 2) { self.interval = interval }
 
@@ -70,7 +70,7 @@ final class ProgressReporter: Sendable {
 
     /// Ends an in-place line so following output starts clean.
     func finishLine() {
-        let drawn = state.withLock { s in let d = s.drawn; s.drawn = false; s.last = -1e9; return d }
+        let drawn = state.withLock { s in let d = s.drawn; s.drawn = false; s.last = Self.now(); return d }
         if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }

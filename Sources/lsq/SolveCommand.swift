@@ -124,8 +124,8 @@ struct SolveCommand: AsyncParsableCommand {
         } catch { throw CLIFailure.badInput(error.description) }
 
         let label = options.solver == .auto ? "solve" : options.solver.rawValue
-        let control = SolveControl(progress: progress.map { p in { p.solver($0, label: label) } },
-                                   cancellation: cancellation, timeLimit: timeLimit)
+        var control = SolveControl(cancellation: cancellation, timeLimit: timeLimit)
+        if let progress { control.progress = { @Sendable sample in progress.solver(sample, label: label) } }
         let solution: Solution
         do {
             solution = try LeastSquaresSolver.solve(problem, options: options, control: control)
@@ -138,7 +138,7 @@ struct SolveCommand: AsyncParsableCommand {
         let interrupted = report.stopReason == .cancelled
         var written: String?
         if let output, !interrupted || keepPartial {
-            do { try OutputFile.writeSolution(solution.x, to: output) } catch { throw CLIFailure.badInput(error.description) }
+            try OutputFile.writeSolution(solution.x, to: output)
             written = output
         }
         if json {
@@ -183,7 +183,7 @@ enum ReportText {
 }
 
 /// SIGINT → cancellation flag; a second SIGINT exits with 130.
-final class InterruptHandler: Sendable {
+final class InterruptHandler {
     private let source: any DispatchSourceSignal
 
     init(cancellation: CancellationFlag) {
