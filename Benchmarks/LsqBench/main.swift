@@ -21,7 +21,7 @@ func median(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
 
 func peakRSSBytes() -> Double {
     var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) * 1024
 }
 
@@ -50,7 +50,7 @@ func argument(_ name: String, _ args: [String]) -> String? {
 func emit(_ object: [String: Any]) {
     let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
-    fflush(stdout)
+
 }
 
 /// `core --matrix FILE [--aat]`: parse, SpMV, SpMVᵀ, bandwidth and (optionally) A·Aᵀ on one matrix file.
