@@ -125,9 +125,13 @@ struct CLITests {
         try "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 nan\n".write(toFile: nan, atomically: true, encoding: .utf8)
         #expect(try CLI.run(["info", nan]).status == 1)
 
-        let tooBig = try CLI.run(["multiply", a, "--aat", "-o", out, "--max-memory", "1KB"])
+        // Reading A fits in 100 KB, its 300 × 300 A·Aᵀ does not: refused with the estimate.
+        let tooBig = try CLI.run(["multiply", a, "--aat", "-o", out, "--max-memory", "100KB"])
         #expect(tooBig.status == 1)
-        #expect(tooBig.stderr.contains("nnz"), "stderr: \(tooBig.stderr)")
+        #expect(tooBig.stderr.contains("A·Aᵀ") && tooBig.stderr.contains("nnz"), "stderr: \(tooBig.stderr)")
+        let tinyBudget = try CLI.run(["solve", a, y, "-o", out, "--max-memory", "1KB"])
+        #expect(tinyBudget.status == 1)
+        #expect(tinyBudget.stderr.contains("A.mtx") && tinyBudget.stderr.contains("budget"), "stderr: \(tinyBudget.stderr)")
 
         let noDir = try CLI.run(["solve", a, y, "-o", path("no/such/dir/x.mtx")])
         #expect(noDir.status == 1)
