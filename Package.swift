@@ -53,3 +53,9 @@ let package = Package(
         .testTarget(name: "SolverServiceTests", dependencies: ["SolverService", "LeastSquares", "SparseTensor", "_TestSupport"], swiftSettings: strict),
     ]
 )
+
+// Benchmarks build only on request (scripts/bench-*), so `swift build` / `swift test` never compile them.
+if Context.environment["LSQ_BENCHMARKS"] != nil {
+    package.targets.append(.executableTarget(
+        name: "LsqBench", dependencies: ["LeastSquares", "SparseTensor"], path: "Benchmarks/LsqBench", swiftSettings: strict))
+}

@@ -28,7 +28,8 @@ public enum SparseError: Error, Equatable, Sendable, CustomStringConvertible, Lo
     case exceedsMemoryBudget(what: String, bytes: Double, budget: Int, detail: String)
     /// An I/O failure (missing file, unreadable, write failure).
     case io(path: String, reason: String)
-    /// A failure reported by SuiteSparse (CHOLMOD status < 0).
+    /// A failure reported by SuiteSparse: a negative CHOLMOD status, or a positive one (e.g. not positive definite)
+    /// that leaves no usable result.
     case suiteSparse(routine: String, status: Int, reason: String)
 
     public var description: String {

@@ -1,0 +1,174 @@
+// End-to-end tests of the `lsq` binary: happy paths compared with the library, bad input, usage errors, limits, Ctrl-C.
+import Foundation
+import LeastSquares
+import SparseTensor
+import Testing
+import _TestSupport
+
+@Suite("lsq CLI", .serialized)
+struct CLITests {
+    let dir = Fixtures.temporaryDirectory()
+
+    /// A small overdetermined problem written to `dir`.
+    func writeProblem(rows: Int = 300, columns: Int = 60, density: Double = 0.1, seed: UInt64 = 3) throws -> (String, String, SyntheticProblem) {
+        let p = try SyntheticProblem.generate(rows: rows, columns: columns, density: density, solutionDensity: 0.2,
+                                              noise: 0.01, seed: seed)
+        let a = dir.appendingPathComponent("A.mtx"), y = dir.appendingPathComponent("y.mtx")
+        try MatrixIO.writeMatrix(p.matrix, to: a)
+        try MatrixIO.writeVector(p.rhs, to: y, sparse: false)
+        return (a.path, y.path, p)
+    }
+
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+    @Test("--help documents the exit codes and --tol")
+    func help() throws {
+        let root = try CLI.run(["--help"])
+        #expect(root.status == 0)
+        for code in ["0 ", "1 ", "2 ", "3 "] { #expect(root.stdout.contains("\n  \(code)")) }
+        let solve = try CLI.run(["solve", "--help"])
+        #expect(solve.status == 0)
+        #expect(solve.stdout.contains("atol = btol"))
+        #expect(solve.stdout.contains("--keep-partial"))
+    }
+
+    @Test("solve writes the same x as the library, and --json carries the report", arguments: ["lsqr", "lsmr", "qr", "cd"])
+    func solveMatchesLibrary(solver: String) throws {
+        let (a, y, p) = try writeProblem()
+        let out = path("x-\(solver).mtx")
+        let r = try CLI.run(["solve", a, y, "-o", out, "--solver", solver, "--tol", "1e-12", "--json", "--quiet"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let report = try #require(CLI.json(r.stdout), "stdout was: \(r.stdout)")
+        for key in ["solver", "iterations", "stopReason", "objective", "residualNorm", "nnzX", "solveSeconds"] {
+            #expect(report[key] != nil, "missing \(key)")
+        }
+        #expect(report["solver"] as? String == solver)
+        let x = try MatrixIO.readVector(at: URL(fileURLWithPath: out))
+        var options = SolverOptions()
+        options.solver = SolverKind(rawValue: solver)!
+        options.tolerance = 1e-12
+        let reference = try LeastSquaresSolver.solve(LeastSquaresProblem(matrix: p.matrix, rhs: p.rhs), options: options)
+        #expect(relativeError(x, reference.x) < 1e-6, "x differs from the library's")
+        #expect(abs((report["objective"] as? Double ?? .nan) - reference.report.objective) <= 1e-8 * max(1, reference.report.objective))
+    }
+
+    @Test("solve prints a readable report by default, and writes .npy and .json solutions")
+    func solveReportAndFormats() throws {
+        let (a, y, _) = try writeProblem()
+        let r = try CLI.run(["solve", a, y, "--quiet", "-o", path("x.npy")])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("solver"))
+        #expect(r.stdout.contains("objective"))
+        #expect(try MatrixIO.readVector(at: URL(fileURLWithPath: path("x.npy"))).count == 60)
+        let j = try CLI.run(["solve", a, y, "--quiet", "-o", path("x.json"), "--solver", "cd", "--l1", "5"])
+        #expect(j.status == 0, "stderr: \(j.stderr)")
+        let object = try #require(CLI.json(try String(contentsOfFile: path("x.json"), encoding: .utf8)))
+        #expect(object["length"] as? Int == 60 || (object["x"] as? [Any])?.count == 60)
+    }
+
+    @Test("multiply writes the library's product; info and convert work; generate is deterministic")
+    func otherSubcommands() throws {
+        let (a, _, p) = try writeProblem()
+        let m = try CLI.run(["multiply", a, "--aat", "-o", path("C.mtx"), "--quiet"])
+        #expect(m.status == 0, "stderr: \(m.stderr)")
+        let c = try MatrixIO.readMatrix(at: URL(fileURLWithPath: path("C.mtx"))).matrix
+        let reference = try p.matrix.product(.aat, options: ProductOptions(budget: .unlimited))
+        #expect(c.columnIndices == reference.columnIndices)
+        #expect(relativeError(c.values, reference.values) < 1e-14)
+        let upper = try CLI.run(["multiply", a, "--aat", "--upper", "--json", "--quiet"])
+        #expect(upper.status == 0)
+        #expect((CLI.json(upper.stdout)?["nnz"] as? Int).map { $0 < reference.nnz } == true)
+
+        let info = try CLI.run(["info", a, "--json", "--quiet"])
+        #expect(info.status == 0)
+        let object = try #require(CLI.json(info.stdout))
+        #expect(object["rows"] as? Int == 300 && object["columns"] as? Int == 60 && object["nnz"] as? Int == p.matrix.nnz)
+        #expect(try CLI.run(["info", a, "--quiet"]).stdout.contains("A·Aᵀ"))
+
+        #expect(try CLI.run(["convert", a, path("A.npz"), "--quiet"]).status == 0)
+        #expect(try CLI.run(["convert", path("A.npz"), path("B.mtx"), "--quiet"]).status == 0)
+        #expect(try MatrixIO.readMatrix(at: URL(fileURLWithPath: path("B.mtx"))).matrix == p.matrix)
+
+        for run in ["g1", "g2"] {
+            let g = try CLI.run(["generate", "--rows", "50", "--cols", "20", "--density", "0.2", "--seed", "9", "-o", path(run)])
+            #expect(g.status == 0, "stderr: \(g.stderr)")
+        }
+        let g1 = try Data(contentsOf: URL(fileURLWithPath: path("g1.A.mtx")))
+        let g2 = try Data(contentsOf: URL(fileURLWithPath: path("g2.A.mtx")))
+        #expect(g1 == g2)
+    }
+
+    @Test("Bad input: exit 1, the file named, nothing written at the output path")
+    func badInput() throws {
+        let (a, y, _) = try writeProblem()
+        let out = path("never.mtx")
+        let missing = try CLI.run(["solve", path("nope.mtx"), y, "-o", out])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("nope.mtx"))
+
+        let garbage = path("garbage.mtx")
+        try "%%MatrixMarket matrix coordinate real general\n3 3 2\n1 1 1.0\n2 x 2.0\n".write(toFile: garbage, atomically: true, encoding: .utf8)
+        let bad = try CLI.run(["solve", garbage, y, "-o", out])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("garbage.mtx") && bad.stderr.contains("4"), "stderr: \(bad.stderr)")
+
+        let shortY = path("short.mtx")
+        try MatrixIO.writeVector([1, 2, 3], to: URL(fileURLWithPath: shortY), sparse: false)
+        let mismatch = try CLI.run(["solve", a, shortY, "-o", out])
+        #expect(mismatch.status == 1)
+        #expect(mismatch.stderr.contains("3") && mismatch.stderr.contains("300"), "stderr: \(mismatch.stderr)")
+
+        let noY = try CLI.run(["solve", a, "-o", out])
+        #expect(noY.status == 1)
+
+        let nan = path("nan.mtx")
+        try "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 nan\n".write(toFile: nan, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["info", nan]).status == 1)
+
+        // Reading A fits in 100 KB, its 300 × 300 A·Aᵀ does not: refused with the estimate.
+        let tooBig = try CLI.run(["multiply", a, "--aat", "-o", out, "--max-memory", "100KB"])
+        #expect(tooBig.status == 1)
+        #expect(tooBig.stderr.contains("A·Aᵀ") && tooBig.stderr.contains("nnz"), "stderr: \(tooBig.stderr)")
+        let tinyBudget = try CLI.run(["solve", a, y, "-o", out, "--max-memory", "1KB"])
+        #expect(tinyBudget.status == 1)
+        #expect(tinyBudget.stderr.contains("A.mtx") && tinyBudget.stderr.contains("budget"), "stderr: \(tinyBudget.stderr)")
+
+        let noDir = try CLI.run(["solve", a, y, "-o", path("no/such/dir/x.mtx")])
+        #expect(noDir.status == 1)
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test("Usage errors exit 2")
+    func usageErrors() throws {
+        let (a, y, _) = try writeProblem()
+        for args in [["solve", a, y, "--bogus"], ["solve", a, y, "--solver", "magic"], ["solve", a, y, "--tol", "-1"],
+                     ["frobnicate"], ["multiply", a, "--ab"], ["solve", a, y, "--l1", "-2"], ["solve"]] {
+            let r = try CLI.run(args)
+            #expect(r.status == 2, "\(args): status \(r.status), stderr \(r.stderr)")
+            #expect(!r.stderr.isEmpty)
+        }
+    }
+
+    @Test("A limit stops the solver without reaching the tolerance: exit 3, x still written")
+    func limitExit3() throws {
+        let (a, y, _) = try writeProblem()
+        let r = try CLI.run(["solve", a, y, "--solver", "lsqr", "--max-iter", "1", "--tol", "1e-14", "-o", path("x1.mtx"), "--json"])
+        #expect(r.status == 3, "stderr: \(r.stderr)")
+        #expect(CLI.json(r.stdout)?["stopReason"] as? String == "iterationLimit")
+        #expect(FileManager.default.fileExists(atPath: path("x1.mtx")))
+    }
+
+    @Test("Ctrl-C cancels cleanly: exit 130, x written only with --keep-partial")
+    func interrupt() throws {
+        let (a, y, _) = try writeProblem(rows: 20000, columns: 4000, density: 0.005, seed: 5)
+        for keep in [false, true] {
+            let out = path("partial-\(keep).mtx")
+            var args = ["solve", a, y, "--solver", "sgd", "--epochs", "100000", "--tol", "1e-300", "-o", out, "--json"]
+            if keep { args.append("--keep-partial") }
+            let r = try CLI.run(args, interruptAfter: 2.5, timeout: 60)
+            #expect(r.status == 130, "stderr: \(r.stderr)")
+            #expect(FileManager.default.fileExists(atPath: out) == keep)
+            #expect(CLI.json(r.stdout)?["stopReason"] as? String == "cancelled")
+        }
+    }
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""The peers' side of lsq's benchmarks: scipy (and scikit-learn for solvers) on the same files lsq reads.
+
+Prints one JSON object per call. Used by scripts/bench-core and scripts/bench-solvers; never a runtime dependency.
+"""
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+import scipy
+import scipy.io
+import scipy.sparse
+
+
+def median(repeats, fn):
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return sorted(times)[len(times) // 2]
+
+
+def peak_rss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024.0
+
+
+def core(path, aat):
+    holder = {}
+
+    def parse():
+        holder["A"] = scipy.io.mmread(path).tocsr()
+
+    out = {"scipy": scipy.__version__, "numpy": np.__version__}
+    out["parseSeconds"] = median(3, parse)
+    A = holder["A"]
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(A.shape[1])
+    u = rng.standard_normal(A.shape[0])
+    out["spmvSeconds"] = median(20, lambda: A @ x)
+    AT = A.T  # a CSC view: A.T @ u is scipy's transposed SpMV straight from the CSR arrays
+    out["spmvTSeconds"] = median(20, lambda: AT @ u)
+    if aat:
+        res = {}
+
+        def prod():
+            res["C"] = A @ A.T
+
+        out["aatSeconds"] = median(1, prod)
+        out["aatNnz"] = int(res["C"].nnz)
+    out["peakRSSBytes"] = peak_rss()
+    print(json.dumps(out))
+
+
+def load(path, ypath):
+    A = scipy.io.mmread(path).tocsr()
+    y = np.load(ypath)
+    return A, y
+
+
+def objective(A, y, x, l1=0.0, l2=0.0):
+    r = y - A @ x
+    return 0.5 * r @ r + l1 * np.abs(x).sum() + 0.5 * l2 * x @ x
+
+
+def lasso_gap(A, y, x, l1):
+    """Duality gap of f(x) = ½‖y − Ax‖² + λ₁‖x‖₁ at x, with the dual point θ = r / max(1, ‖Aᵀr‖∞/λ₁)."""
+    r = y - A @ x
+    scale = max(1.0, np.abs(A.T @ r).max() / l1)
+    theta = r / scale
+    dual = 0.5 * y @ y - 0.5 * (y - theta) @ (y - theta)
+    return objective(A, y, x, l1) - dual
+
+
+def lambda_max(path, ypath):
+    A, y = load(path, ypath)
+    print(json.dumps({"lambdaMax": float(np.abs(A.T @ y).max()), "yNorm2": float(y @ y)}))
+
+
+def lasso(path, ypath, l1, tol):
+    from sklearn.linear_model import Lasso
+    A, y = load(path, ypath)
+    X = A.tocsc()
+    m = A.shape[0]
+    model = Lasso(alpha=l1 / m, fit_intercept=False, tol=tol, max_iter=100000, selection="cyclic")
+    t = time.perf_counter()
+    model.fit(X, y)
+    seconds = time.perf_counter() - t
+    x = model.coef_
+    print(json.dumps({"seconds": seconds, "iterations": int(model.n_iter_), "objective": objective(A, y, x, l1),
+                      "dualityGap": lasso_gap(A, y, x, l1), "nnzX": int(np.count_nonzero(x)),
+                      "sklearn": __import__("sklearn").__version__, "peakRSSBytes": peak_rss()}))
+
+
+def sgd(path, ypath, l2, epochs, eta0):
+    from sklearn.linear_model import SGDRegressor
+    A, y = load(path, ypath)
+    m = A.shape[0]
+    model = SGDRegressor(loss="squared_error", penalty="l2", alpha=l2 / m, fit_intercept=False, max_iter=epochs,
+                         tol=None, learning_rate="invscaling", eta0=eta0, shuffle=True, random_state=0)
+    t = time.perf_counter()
+    model.fit(A, y)
+    seconds = time.perf_counter() - t
+    x = model.coef_
+    print(json.dumps({"seconds": seconds, "epochs": epochs, "objective": objective(A, y, x, 0.0, l2),
+                      "peakRSSBytes": peak_rss()}))
+
+
+def krylov(kind, path, ypath, tol):
+    from scipy.sparse.linalg import lsmr, lsqr
+    A, y = load(path, ypath)
+    t = time.perf_counter()
+    if kind == "lsqr":
+        res = lsqr(A, y, atol=tol, btol=tol, iter_lim=10 * A.shape[1])
+        x, istop, itn = res[0], res[1], res[2]
+    else:
+        res = lsmr(A, y, atol=tol, btol=tol, maxiter=10 * A.shape[1])
+        x, istop, itn = res[0], res[1], res[2]
+    seconds = time.perf_counter() - t
+    print(json.dumps({"seconds": seconds, "iterations": int(itn), "istop": int(istop), "objective": objective(A, y, x),
+                      "peakRSSBytes": peak_rss()}))
+
+
+if __name__ == "__main__":
+    cmd, rest = sys.argv[1], sys.argv[2:]
+    if cmd == "core":
+        core(rest[0], "--aat" in rest)
+    elif cmd == "lambda-max":
+        lambda_max(rest[0], rest[1])
+    elif cmd == "lasso":
+        lasso(rest[0], rest[1], float(rest[2]), float(rest[3]))
+    elif cmd == "sgd":
+        sgd(rest[0], rest[1], float(rest[2]), int(rest[3]), float(rest[4]))
+    elif cmd in ("lsqr", "lsmr"):
+        krylov(cmd, rest[0], rest[1], float(rest[2]))
+    else:
+        sys.exit("usage: bench_peers.py core|lambda-max|lasso|sgd|lsqr|lsmr ...")
