@@ -176,6 +176,31 @@ struct HTTPServerTests {
         #expect(try await blocking { try LoopbackConnection(port: port, timeout: 10).isClosedByPeer() })
     }
 
+    /// A body trickled just fast enough to beat the stall timeout is still dropped by the minimum rate.
+    @Test func tricklingBodyIsDropped() async throws {
+        let server = try await startEchoServer {
+            $0.bodyIdleTimeout = 1
+            $0.minBodyBytesPerSecond = 100
+        }
+        defer { Task { await server.stop(grace: 0) } }
+        let port = server.port
+        let (status, sent) = try await blocking { () -> (Int?, Int) in
+            let c = try LoopbackConnection(port: port, timeout: 10)
+            try c.send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n")
+            var sent = 0
+            for _ in 0..<30 {  // 0.3 s apart: each byte beats the 1 s stall limit
+                do { try c.send("x") } catch { break }
+                sent += 1
+                usleep(300_000)
+                var probe = pollfd(fd: c.fd, events: Int16(POLLIN), revents: 0)
+                if poll(&probe, 1, 0) > 0 { break }
+            }
+            return (try? c.readResponse().status, sent)
+        }
+        #expect(status == 408)
+        #expect(sent < 15, "dropped after \(sent) bytes")
+    }
+
     @Test func connectionLimit() async throws {
         let server = try await startEchoServer { $0.maxConnections = 2 }
         defer { Task { await server.stop(grace: 0) } }

@@ -177,6 +177,15 @@ struct HTTPConnection {
 
     // MARK: - Body
 
+    /// The time the next body read may take: the stall limit, shortened when the average rate so far
+    /// falls below `minBodyBytesPerSecond` (after a first `bodyIdleTimeout` of grace).
+    private func bodyTimeout(started: UInt64, received: Int) -> Double {
+        guard limits.minBodyBytesPerSecond > 0 else { return limits.bodyIdleTimeout }
+        let elapsed = Double(ConnectionClock.now() &- started) / 1e9
+        let allowance = limits.bodyIdleTimeout + Double(received) / limits.minBodyBytesPerSecond - elapsed
+        return max(0, min(limits.bodyIdleTimeout, allowance))
+    }
+
     private mutating func readBody(_ head: HTTPRequestHead) async throws -> HTTPBody {
         switch head.framing {
         case .none, .length(0):
@@ -188,8 +197,9 @@ struct HTTPConnection {
                 try sink.append(inbox[0..<fromInbox])
                 inbox.removeFirst(fromInbox)
                 var remaining = n - fromInbox
+                let started = ConnectionClock.now()
                 while remaining > 0 {
-                    clock.set(.receiving, timeout: limits.bodyIdleTimeout)
+                    clock.set(.receiving, timeout: bodyTimeout(started: started, received: n - remaining))
                     let chunk = try await channel.read(maxBytes: min(remaining, 64 * 1024))
                     try sink.append(chunk[...])
                     remaining -= chunk.count
@@ -203,6 +213,7 @@ struct HTTPConnection {
             var decoder = ChunkedDecoder(maxBodyBytes: limits.maxBodyBytes, maxTrailerBytes: limits.maxHeaderBytes)
             var sink = try BodySink(expected: nil, limits: limits, spoolDirectory: spoolDirectory)
             var decoded: [UInt8] = []
+            let started = ConnectionClock.now()
             do {
                 while true {
                     let used: Int
@@ -215,7 +226,7 @@ struct HTTPConnection {
                     try sink.append(decoded[...])
                     decoded.removeAll(keepingCapacity: true)
                     if decoder.isFinished { return try sink.finish() }
-                    clock.set(.receiving, timeout: limits.bodyIdleTimeout)
+                    clock.set(.receiving, timeout: bodyTimeout(started: started, received: decoder.total))
                     inbox.append(contentsOf: try await channel.read(maxBytes: 64 * 1024))
                 }
             } catch {

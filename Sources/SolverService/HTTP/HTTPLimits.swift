@@ -19,6 +19,9 @@ public struct HTTPLimits: Sendable, Equatable {
     public var idleTimeout: Double = 60
     /// Seconds the body may stall (no byte received) before the request is dropped with `408`.
     public var bodyIdleTimeout: Double = 30
+    /// Slowest average body rate accepted once `bodyIdleTimeout` has passed (a client trickling a byte
+    /// just before each stall deadline is still dropped); 0 disables the check.
+    public var minBodyBytesPerSecond: Double = 1024
     /// Seconds a response write may stall before the connection is dropped.
     public var writeTimeout: Double = 30
     /// Most simultaneous connections; further ones are answered `503` and closed.
