@@ -56,6 +56,10 @@ struct HTTPServerTests {
             #expect(try c.readResponse().text == "abc")
             let head = try c.request("HEAD", "/hello")
             #expect(head.status == 200 && head.header("Content-Length") == "5")
+            // HTTP/1.0 keep-alive is confirmed explicitly.
+            try c.send("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            let old = try c.readResponse()
+            #expect(old.status == 200 && old.header("Connection") == "keep-alive")
             let close = try c.request("GET", "/hello", headers: [("Connection", "close")])
             #expect(close.header("Connection") == "close")
             #expect(c.isClosedByPeer())

@@ -150,20 +150,23 @@ struct ServiceTests {
         let (a, y) = smallProblem(rows: 20, columns: 6, seed: 5)
         let body = try JSONSerialization.data(withJSONObject: solveRequest(a, y, options: ["solver": "lsqr"]))
         let port = h.port
-        let ids: [String] = try await withThrowingTaskGroup(of: [String].self) { group in
-            for lane in 0..<10 {
+        // 100 client threads, each with its own connection, released together.
+        let go = Gate()
+        let ids: [String] = try await withThrowingTaskGroup(of: String?.self) { group in
+            for k in 0..<100 {
                 group.addTask {
                     try await blocking {
-                        var out: [String] = []
-                        for _ in 0..<10 {
-                            let r = try Loopback.request(port, "POST", "/v1/jobs", headers: [("Content-Type", "application/json")], body: body)
-                            if r.status == 202, let id = r.json["id"] as? String { out.append(id) } else { Issue.record("lane \(lane): \(r.status) \(r.text)") }
-                        }
-                        return out
+                        let c = try LoopbackConnection(port: port)
+                        go.wait(cancellation: CancellationFlag())
+                        let r = try c.request("POST", "/v1/jobs", headers: [("Content-Type", "application/json")], body: body)
+                        guard r.status == 202, let id = r.json["id"] as? String else { Issue.record("client \(k): \(r.status) \(r.text)"); return nil }
+                        return id
                     }
                 }
             }
-            return try await group.reduce(into: []) { $0 += $1 }
+            try await Task.sleep(nanoseconds: 200_000_000)
+            go.release()
+            return try await group.reduce(into: []) { if let id = $1 { $0.append(id) } }
         }
         #expect(ids.count == 100 && Set(ids).count == 100)
         var states: [String: Int] = [:]

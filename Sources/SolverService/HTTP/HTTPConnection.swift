@@ -94,7 +94,8 @@ struct HTTPConnection {
     }
 
     private func send(_ response: HTTPResponse, head: HTTPRequestHead, keepAlive: Bool, started: UInt64, requestBytes: Int) async throws {
-        let bytes = response.serialized(keepAlive: keepAlive, date: date.now(), headOnly: head.method == "HEAD")
+        let bytes = response.serialized(keepAlive: keepAlive, date: date.now(), headOnly: head.method == "HEAD",
+                                        http10: head.version == .http10)
         clock.set(.writing, timeout: limits.writeTimeout)
         try await channel.write(bytes)
         observe(HTTPExchange(method: head.method, route: response.routeLabel ?? "-", path: String(head.path.prefix(200)),

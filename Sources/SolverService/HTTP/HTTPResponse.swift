@@ -24,14 +24,15 @@ public struct HTTPResponse: Sendable {
 
     /// The bytes on the wire: status line, headers (with `Content-Length` and `Connection`), blank line, body.
     /// - Parameter headOnly: omit the body (a `HEAD` answer), keeping its `Content-Length`.
-    public func serialized(keepAlive: Bool, date: String? = nil, headOnly: Bool = false) -> Data {
+    /// - Parameter http10: the request was HTTP/1.0, whose keep-alive must be confirmed with `Connection: keep-alive`.
+    public func serialized(keepAlive: Bool, date: String? = nil, headOnly: Bool = false, http10: Bool = false) -> Data {
         var head = "HTTP/1.1 \(status.code) \(status.reason)\r\n"
         for (name, value) in headers where !HTTPHeaders.same(name, "Content-Length") && !HTTPHeaders.same(name, "Connection") {
             head += "\(name): \(value)\r\n"
         }
         if let date { head += "Date: \(date)\r\n" }
         if status.code >= 200, status.code != 204 { head += "Content-Length: \(body.count)\r\n" }
-        head += keepAlive ? "" : "Connection: close\r\n"
+        head += keepAlive ? (http10 ? "Connection: keep-alive\r\n" : "") : "Connection: close\r\n"
         head += "\r\n"
         var out = Data(capacity: head.utf8.count + (headOnly ? 0 : body.count))
         out.append(contentsOf: head.utf8)
