@@ -51,9 +51,9 @@ struct JobStore: Sendable {
     /// Creates the job — its problem (moved from a spool file, or written) and its record — durably
     /// before this returns, so the `202` that follows is a promise the store can keep.
     ///
-    /// Both files are written and fsynced in a staging folder, which one `rename(2)` publishes as
-    /// `jobs/<uuid>`; then the jobs folder is fsynced. Three fsyncs, and a crash at any point leaves
-    /// either no job or a complete one.
+    /// Both files are written and fsynced in a staging folder (then the folder itself, for their
+    /// entries), which one `rename(2)` publishes as `jobs/<uuid>`; then the jobs folder is fsynced.
+    /// A crash at any point leaves either no job or a complete one.
     func create(_ record: JobRecord, body: HTTPBody) throws {
         let staging = jobsDirectory.appendingPathComponent(".staging-\(record.id.uuidString.lowercased())", isDirectory: true)
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
@@ -71,6 +71,7 @@ struct JobStore: Sendable {
                 try DurableFile.write(Data(), to: problem)
             }
             try DurableFile.write(try Self.encoder().encode(record), to: staging.appendingPathComponent(Self.recordName))
+            try DurableFile.syncDirectory(staging)  // the two entries inside it
             try DurableFile.move(staging, to: directory(record.id))
         } catch {
             try? FileManager.default.removeItem(at: staging)
