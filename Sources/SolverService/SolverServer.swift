@@ -62,7 +62,8 @@ public final class SolverServer: Sendable {
     private let http: HTTPServer
     private let jobs: JobService
     private let store: JobStore
-    private let retentionTask = MutexBox<Task<Void, Never>?>(nil)
+    private let retentionTask = Mutex<Task<Void, Never>?>(nil)
+    private let connections = ConnectionCounter()
 
     public init(configuration: ServiceConfiguration) throws {
         self.configuration = configuration
@@ -82,9 +83,9 @@ public final class SolverServer: Sendable {
         httpConfig.port = configuration.port
         httpConfig.limits = configuration.limits
         httpConfig.spoolDirectory = store.incomingDirectory
-        let connections = ConnectionCounter()
+        // Weak: the counter holds the server, which holds this handler.
         let api = ServiceAPI(jobs: jobs, store: store, settings: settings, token: configuration.token, metrics: metrics,
-                             connections: { connections.value() })
+                             connections: { [weak connections] in connections?.value() ?? 0 })
         let accessLog = configuration.accessLog && configuration.log != nil
         let known: Set<String> = ["GET", "HEAD", "POST", "DELETE", "PUT", "PATCH", "OPTIONS", "-"]
         http = HTTPServer(configuration: httpConfig, handler: api) { exchange in
@@ -114,20 +115,20 @@ public final class SolverServer: Sendable {
         if let retention = configuration.retention {
             let jobs = self.jobs
             let period = max(1, min(retention / 10, 60))
-            retentionTask.set(Task {
+            retentionTask.withLock { $0 = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(nanoseconds: UInt64(period * 1e9))
                     let n = await jobs.purgeExpired()
                     if n > 0 { log("retention: deleted \(n) finished job(s)") }
                 }
-            })
+            } }
         }
     }
 
     /// Graceful stop: no new connections or jobs; requests in flight finish; running jobs get
     /// `shutdownGrace` seconds, then are stopped cooperatively and saved as queued.
     public func stop() async {
-        retentionTask.set(nil)
+        retentionTask.withLock { $0?.cancel(); $0 = nil }
         async let httpStopped: Void = http.stop(grace: min(5, configuration.shutdownGrace))
         await jobs.shutdown(grace: configuration.shutdownGrace)
         await httpStopped
@@ -136,20 +137,9 @@ public final class SolverServer: Sendable {
 
 /// Reads the HTTP server's connection count once it exists (the API is built before the server).
 final class ConnectionCounter: Sendable {
-    private let server = MutexBox<HTTPServer?>(nil)
-    func bind(_ s: HTTPServer) { server.set(s) }
-    func value() -> Int { server.get()?.connectionCount ?? 0 }
-}
-
-/// A lock-protected value for the few places a class needs one mutable field.
-final class MutexBox<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func get() -> Value { mutex.withLock { $0 } }
-    func set(_ value: Value) {
-        let old = mutex.withLock { v -> Value in let o = v; v = value; return o }
-        if let task = old as? Task<Void, Never> { task.cancel() }
-    }
+    private let server = Mutex<HTTPServer?>(nil)
+    func bind(_ s: HTTPServer) { server.withLock { $0 = s } }
+    func value() -> Int { server.withLock { $0 }?.connectionCount ?? 0 }
 }
 
 import Synchronization

@@ -37,7 +37,6 @@ struct JobStore: Sendable {
 
     private static func encoder() -> JSONEncoder {
         let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
         e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return e
     }
