@@ -107,6 +107,15 @@ extension CDKernel {
         }
     }
 
+    /// In-play zero columns violating the KKT condition |ĝ_j| ≤ λ₁ (`grad` must be current), all of
+    /// them or only those outside the current working set.
+    func violatorCount(outsideWorkingSet: Bool = false) -> Int {
+        let skip = CDColumn.inactive | (outsideWorkingSet ? CDColumn.inWorkingSet : 0)
+        var c = 0
+        for j in 0..<n where status[j] & skip == 0 && x[j] == 0 && abs(grad[j]) > l1 { c += 1 }
+        return c
+    }
+
     /// Number of in-play columns.
     func inPlayCount() -> Int {
         var c = 0
