@@ -69,10 +69,9 @@ final class ScratchBuffer<Element> {
 }
 
 /// Soft-thresholding S(z, t) = sign(z)·max(|z| − t, 0), the proximal operator of t‖·‖₁.
+/// Branch-free (max and a sign copy), since the sign of z is unpredictable in SGD and CD loops.
 @inline(__always) func softThreshold(_ z: Double, _ t: Double) -> Double {
-    if z > t { return z - t }
-    if z < -t { return z + t }
-    return 0
+    Double(signOf: z, magnitudeOf: max(abs(z) - t, 0))
 }
 
 /// Progress callbacks at most every `interval` seconds (the first one always), so fast epochs do

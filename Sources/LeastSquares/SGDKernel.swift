@@ -23,28 +23,28 @@ import SparseTensor
 struct SGDKernel {
     let m: Int
     let n: Int
-    /// A in CSR.
-    let off: UnsafeBufferPointer<Int>
-    let idx: UnsafeBufferPointer<Int32>
-    let val: UnsafeBufferPointer<Double>
-    let y: UnsafeBufferPointer<Double>
-    /// Sample weights, or an empty buffer for none.
-    let w: UnsafeBufferPointer<Double>
+    /// The rows the steps read (A itself, or the current chunk of shuffled rows, see `SGDRows`):
+    /// CSR arrays, y and the sample weights (empty for none), indexed by the row numbers a step gets.
+    var off: UnsafeBufferPointer<Int>
+    var idx: UnsafeBufferPointer<Int32>
+    var val: UnsafeBufferPointer<Double>
+    var y: UnsafeBufferPointer<Double>
+    var w: UnsafeBufferPointer<Double>
     let l1: Double
     let l2: Double
     let adagrad: Bool
     let inverseScaling: Bool
     let eta0: Double
 
-    /// x = s·v.
-    let v: UnsafeMutableBufferPointer<Double>
+    /// Per-coordinate state, interleaved so that a step touches one cache line per coordinate:
+    /// `state[j·stride]` = v_j (x = s·v), and `state[j·stride + 1]` = q_j (cumulative L1 penalty,
+    /// global schedules) or the AdaGrad sum δ + Σ g_j², `state[j·stride + 2]` = 1/c_j (AdaGrad's
+    /// share of the regulariser).
+    let state: UnsafeMutableBufferPointer<Double>
+    let stride: Int
     var s = 1.0
-    /// Cumulative L1 penalty (global schedules): u and q_j.
-    let q: UnsafeMutableBufferPointer<Double>
+    /// Cumulative L1 penalty u (global schedules).
     var u = 0.0
-    /// AdaGrad accumulators δ + Σ g_j², and 1/c_j for the split regulariser.
-    let accumulator: UnsafeMutableBufferPointer<Double>
-    let regShare: UnsafeMutableBufferPointer<Double>
     /// Averaging: acc_j, mark_j, P; `averaging` is on after the burn-in.
     let acc: UnsafeMutableBufferPointer<Double>
     let mark: UnsafeMutableBufferPointer<Double>
@@ -62,6 +62,15 @@ struct SGDKernel {
     /// Rows processed so far (t of the invscaling schedule).
     var rowsSeen = 0
 
+    /// Makes the steps read `rows`.
+    mutating func read(_ rows: SGDRows) {
+        off = rows.off
+        idx = rows.idx
+        val = rows.val
+        y = rows.y
+        w = rows.w
+    }
+
     /// The global step size η_t: η₀ (constant) or η₀/√(1 + t/m) (invscaling, t = rows seen).
     @inline(__always) var globalStep: Double {
         inverseScaling ? eta0 / (1 + Double(rowsSeen) / Double(max(m, 1))).squareRoot() : eta0
@@ -69,7 +78,7 @@ struct SGDKernel {
 
     /// acc_j += v_j·(P − mark_j): brings coordinate j's running sum up to date before v_j changes.
     @inline(__always) func sync(_ j: Int) {
-        acc[j] += v[j] * (sumScale - mark[j])
+        acc[j] += state[j &* stride] * (sumScale - mark[j])
         mark[j] = sumScale
     }
 
@@ -82,11 +91,11 @@ struct SGDKernel {
             var p = off[i]
             let end = off[i + 1]
             while p + 1 < end {
-                d0 += val[p] * v[Int(idx[p])]
-                d1 += val[p + 1] * v[Int(idx[p + 1])]
+                d0 += val[p] * state[Int(idx[p]) &* stride]
+                d1 += val[p + 1] * state[Int(idx[p + 1]) &* stride]
                 p += 2
             }
-            if p < end { d0 += val[p] * v[Int(idx[p])] }
+            if p < end { d0 += val[p] * state[Int(idx[p]) &* stride] }
             var res = y[i] - s * (d0 + d1)
             if !w.isEmpty { res *= w[i] }
             if !(abs(res) < 1e150) { return false }
@@ -117,7 +126,7 @@ struct SGDKernel {
             for p in off[i]..<off[i + 1] {
                 let j = Int(idx[p])
                 if averaging { sync(j) }
-                v[j] += c * val[p]
+                state[j &* stride] += c * val[p]
                 if fused { cumulativePenalty(j) }
             }
         }
@@ -144,31 +153,45 @@ struct SGDKernel {
     /// Tsuruoka et al.'s clipping of x_j = s·v_j by the penalty it has yet to receive. Idempotent
     /// until u or x_j changes, so a coordinate shared by several batch rows is penalised once.
     @inline(__always) func cumulativePenalty(_ j: Int) {
-        let z = s * v[j]
+        let slot = j &* stride
+        let z = s * state[slot]
         var clipped = z
         if z > 0 {
-            clipped = max(0, z - (u + q[j]))
+            clipped = max(0, z - (u + state[slot &+ 1]))
         } else if z < 0 {
-            clipped = min(0, z + (u - q[j]))
+            clipped = min(0, z + (u - state[slot &+ 1]))
         }
-        q[j] += clipped - z
-        v[j] = clipped / s
+        state[slot &+ 1] += clipped - z
+        state[slot] = clipped / s
     }
 
     /// v ← s·v, s ← 1 (after bringing every running sum up to date): O(n), only when s < 10⁻⁹.
     mutating func renormalize() {
         if averaging {
             for j in 0..<n {
-                acc[j] += v[j] * (sumScale - mark[j])
+                acc[j] += state[j &* stride] * (sumScale - mark[j])
                 mark[j] = 0
             }
             sumScale = 0
         }
-        for j in 0..<n { v[j] *= s }
+        for j in 0..<n { state[j &* stride] *= s }
         s = 1
     }
 
     // MARK: - AdaGrad
+
+    /// The AdaGrad proximal step on one coordinate, with η_j = η₀/√G (G = δ + Σ g²) and the
+    /// regulariser share c:
+    ///
+    /// ```
+    /// x ← S(x − η_j·g, η_j·c·λ₁) / (1 + η_j·c·λ₂)  =  S(x·√G − η₀g, η₀cλ₁) / (√G + η₀cλ₂)
+    /// ```
+    /// The right-hand form needs one square root and one division.
+    @inline(__always) func adagradUpdate(_ x: Double, _ g: Double, _ sum: Double, _ share: Double) -> Double {
+        let root = sum.squareRoot()
+        let c = eta0 * share
+        return softThreshold(x * root - eta0 * g, c * l1) / (root + c * l2)
+    }
 
     /// One AdaGrad step on a single row (`rows.count == 1`; the common case, no scatter buffer).
     mutating func adagradStep(_ rows: UnsafeBufferPointer<Int32>) -> Bool {
@@ -180,16 +203,11 @@ struct SGDKernel {
         for p in off[r]..<off[r + 1] {
             let j = Int(idx[p])
             let g = -res * val[p]
-            let sum = accumulator[j] + g * g
-            accumulator[j] = sum
-            let step = eta0 / sum.squareRoot()
+            let slot = j &* stride
+            let sum = state[slot &+ 1] + g * g
+            state[slot &+ 1] = sum
             if averaging { sync(j) }
-            var z = v[j] - step * g
-            if hasReg {
-                let share = step * regShare[j]
-                z = softThreshold(z, share * l1) / (1 + share * l2)
-            }
-            v[j] = z
+            state[slot] = adagradUpdate(state[slot], g, sum, hasReg ? state[slot &+ 2] : 0)
         }
         rowsSeen += 1
         if averaging {
@@ -204,6 +222,7 @@ struct SGDKernel {
     mutating func adagradBatchStep(_ rows: UnsafeBufferPointer<Int32>) -> Bool {
         guard residuals(rows) else { return false }
         let inverseBatch = 1 / Double(rows.count)
+        let hasReg = l1 > 0 || l2 > 0
         var count = 0
         for k in 0..<rows.count {
             let i = Int(rows[k])
@@ -216,23 +235,17 @@ struct SGDKernel {
                     count += 1
                 }
                 batchGradient[j] += coef * val[p]
-                batchShare[j] += regShare.isEmpty ? 0 : regShare[j] * inverseBatch
+                if hasReg { batchShare[j] += state[j &* stride &+ 2] * inverseBatch }
             }
         }
-        let hasReg = l1 > 0 || l2 > 0
         for t in 0..<count {
             let j = Int(touched[t])
             let g = batchGradient[j]
-            let sum = accumulator[j] + g * g
-            accumulator[j] = sum
-            let step = eta0 / sum.squareRoot()
+            let slot = j &* stride
+            let sum = state[slot &+ 1] + g * g
+            state[slot &+ 1] = sum
             if averaging { sync(j) }
-            var z = v[j] - step * g
-            if hasReg {
-                let share = step * batchShare[j]
-                z = softThreshold(z, share * l1) / (1 + share * l2)
-            }
-            v[j] = z
+            state[slot] = adagradUpdate(state[slot], g, sum, batchShare[j])
             batchGradient[j] = 0
             batchShare[j] = 0
             touchedFlag[j] = 0
@@ -249,14 +262,14 @@ struct SGDKernel {
 
     /// The iterate x = s·v into `out` (O(n)).
     func current(into out: inout [Double]) {
-        for j in 0..<n { out[j] = s * v[j] }
+        for j in 0..<n { out[j] = s * state[j &* stride] }
     }
 
     /// The running average (1/T)·Σ_t x_t into `out`, bringing every sum up to date (O(n)).
     mutating func average(into out: inout [Double]) {
         let scale = averagedSteps > 0 ? 1 / Double(averagedSteps) : 0
         for j in 0..<n {
-            acc[j] += v[j] * (sumScale - mark[j])
+            acc[j] += state[j &* stride] * (sumScale - mark[j])
             mark[j] = 0
             out[j] = acc[j] * scale
         }
@@ -272,5 +285,96 @@ struct SGDKernel {
         sumScale = 0
         averagedSteps = 0
         averaging = true
+    }
+}
+
+/// Rows for SGD steps: CSR arrays with their y and weights (w empty when unweighted).
+///
+/// Visiting A's rows in shuffled order reads each row from a random place in memory, and every step
+/// waits for those misses. The epoch loop therefore gathers the next rows of the shuffled order into
+/// a small contiguous chunk first (`gather`): the copies are independent loads the processor overlaps,
+/// and the steps then stream through the chunk. Same rows, same order, same arithmetic.
+struct SGDRows {
+    var off: UnsafeBufferPointer<Int>
+    var idx: UnsafeBufferPointer<Int32>
+    var val: UnsafeBufferPointer<Double>
+    var y: UnsafeBufferPointer<Double>
+    var w: UnsafeBufferPointer<Double>
+}
+
+/// Buffers for one chunk of gathered rows, allocated once per solve.
+final class SGDChunk {
+    let off: ScratchBuffer<Int>
+    let idx: ScratchBuffer<Int32>
+    let val: ScratchBuffer<Double>
+    let y: ScratchBuffer<Double>
+    let w: ScratchBuffer<Double>
+    /// 0, 1, 2, …: the local row numbers of a chunk, sliced into batches.
+    let local: ScratchBuffer<Int32>
+    let rowCapacity: Int
+    let nonzeroCapacity: Int
+
+    init(rowCapacity: Int, nonzeroCapacity: Int, weighted: Bool) {
+        self.rowCapacity = rowCapacity
+        self.nonzeroCapacity = nonzeroCapacity
+        off = ScratchBuffer(repeating: 0, count: rowCapacity + 1)
+        idx = ScratchBuffer(repeating: 0, count: nonzeroCapacity)
+        val = ScratchBuffer(repeating: 0.0, count: nonzeroCapacity)
+        y = ScratchBuffer(repeating: 0.0, count: rowCapacity)
+        w = ScratchBuffer(repeating: 0.0, count: weighted ? rowCapacity : 0)
+        local = ScratchBuffer((0..<rowCapacity).map { Int32(truncatingIfNeeded: $0) })
+    }
+
+    var rows: SGDRows {
+        SGDRows(off: UnsafeBufferPointer(off.pointer), idx: UnsafeBufferPointer(idx.pointer), val: UnsafeBufferPointer(val.pointer),
+                y: UnsafeBufferPointer(y.pointer), w: UnsafeBufferPointer(w.pointer))
+    }
+
+    /// Copies whole batches of `order[first...]` from `source` while they fit; returns the number of
+    /// rows copied (0 when even the first batch does not fit: step it in place).
+    ///
+    /// Two passes: the row extents, then the copy of whole rows, on all cores when the chunk is big
+    /// (independent loads, so many cache misses are in flight at once).
+    func gather(_ source: SGDRows, order: UnsafeMutableBufferPointer<Int32>, from first: Int, batch: Int) -> Int {
+        let m = order.count
+        let chunkOff = off.pointer
+        // Pass 1: which rows fit, and where they will go.
+        var rows = 0, nonzeros = 0
+        chunkOff[0] = 0
+        var next = first
+        while next < m {
+            let last = min(next + batch, m)
+            var size = 0
+            for k in next..<last {
+                let i = Int(order[k])
+                size += source.off[i + 1] - source.off[i]
+            }
+            if rows + (last - next) > rowCapacity || nonzeros + size > nonzeroCapacity { break }
+            for k in next..<last {
+                let i = Int(order[k])
+                nonzeros += source.off[i + 1] - source.off[i]
+                rows += 1
+                chunkOff[rows] = nonzeros
+            }
+            next = last
+        }
+        // Pass 2: the copy, with y and the weights, split over the cores (each copies whole rows).
+        let chunkIdx = idx.pointer, chunkVal = val.pointer, chunkY = y.pointer, chunkW = w.pointer
+        let workers = rows > 1 ? Parallelism.workers(forWork: nonzeros) : 1
+        Parallelism.run(workers) { part in
+            let lo = rows * part / workers, hi = rows * (part + 1) / workers
+            for t in lo..<hi {
+                let i = Int(order[first + t])
+                let start = source.off[i]
+                let base = chunkOff[t], count = chunkOff[t + 1] - base
+                for q in 0..<count {
+                    chunkIdx[base &+ q] = source.idx[start &+ q]
+                    chunkVal[base &+ q] = source.val[start &+ q]
+                }
+                chunkY[t] = source.y[i]
+                if !source.w.isEmpty { chunkW[t] = source.w[i] }
+            }
+        }
+        return rows
     }
 }

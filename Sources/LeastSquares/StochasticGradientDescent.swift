@@ -59,6 +59,13 @@ public enum StochasticGradientDescent {
     /// - Throws: `.invalidOption` (tolerance, epochs, batchSize, initialLearningRate, memoryBudgetBytes),
     ///   `.diverged` with advice, `.sparse(.exceedsMemoryBudget)` when the work vectors do not fit.
     public static func solve(_ problem: LeastSquaresProblem, options: SolverOptions, control: SolveControl) throws(SolverError) -> Solution {
+        try solve(problem, options: options, control: control, chunkRows: 1 << 16, chunkNonzeros: 1 << 18)
+    }
+
+    /// `solve` with the chunk size of the row gathering as parameters (tests make chunks tiny, so
+    /// that batches straddle chunks and oversized batches are stepped in place).
+    static func solve(_ problem: LeastSquaresProblem, options: SolverOptions, control: SolveControl,
+                      chunkRows: Int, chunkNonzeros: Int) throws(SolverError) -> Solution {
         try IterativeOptionCheck.stochastic(options)
         let clock = SolveClock(control)
         let a = problem.matrix
@@ -71,6 +78,7 @@ public enum StochasticGradientDescent {
         // averaging sums and marks, the batch scatter buffers per column.
         let perColumn = 2 + (l1 > 0 && !adagrad ? 1 : 0) + (adagrad ? 2 : 0) + (options.averaging ? 2 : 0) + (scatter ? 3 : 0)
         let bytes = Double(m) * 12 + Double(n) * Double(8 * perColumn) + Double(batch) * 8
+            + Double(min(a.nnz, chunkNonzeros)) * 12 + Double(max(min(m, chunkRows), batch)) * 36
         try IterativeOptionCheck.checkMemory(bytes, for: "SGD work vectors", options: options)
 
         // Setup: weighted row norms, column counts, f(x⁰).
@@ -117,10 +125,16 @@ public enum StochasticGradientDescent {
         let epochLimit = options.epochs ?? 50
 
         // Buffers, allocated once.
-        let v = ScratchBuffer(x0)
-        let q = ScratchBuffer(repeating: 0.0, count: l1 > 0 && !adagrad ? n : 0)
-        let accumulator = ScratchBuffer(repeating: delta, count: adagrad ? n : 0)
-        let regShare = ScratchBuffer(adagrad && (l1 > 0 || l2 > 0) ? columnCounts.map { $0 > 0 ? 1 / Double($0) : 0 } : [])
+        // v_j, then q_j (L1, global schedules) or the AdaGrad sum and share, interleaved (see SGDKernel).
+        let stride = adagrad ? (l1 > 0 || l2 > 0 ? 3 : 2) : (l1 > 0 ? 2 : 1)
+        let state = ScratchBuffer(repeating: 0.0, count: n * stride)
+        for j in 0..<n {
+            state.pointer[j * stride] = x0[j]
+            if adagrad {
+                state.pointer[j * stride + 1] = delta
+                if stride == 3 { state.pointer[j * stride + 2] = columnCounts[j] > 0 ? 1 / Double(columnCounts[j]) : 0 }
+            }
+        }
         let acc = ScratchBuffer(repeating: 0.0, count: options.averaging ? n : 0)
         let mark = ScratchBuffer(repeating: 0.0, count: options.averaging ? n : 0)
         let batchResidual = ScratchBuffer(repeating: 0.0, count: batch)
@@ -129,6 +143,9 @@ public enum StochasticGradientDescent {
         let touchedFlag = ScratchBuffer(repeating: UInt8(0), count: scatter ? n : 0)
         let touched = ScratchBuffer(repeating: Int32(0), count: scatter ? n : 0)
         let order = ScratchBuffer((0..<m).map { Int32(truncatingIfNeeded: $0) })
+        // Chunks of ≤ 2¹⁸ nonzeros (3 MB) and ≤ 2¹⁶ rows by default: they stay in cache while the steps run.
+        let chunk = SGDChunk(rowCapacity: max(min(m, chunkRows), batch), nonzeroCapacity: min(a.nnz, chunkNonzeros),
+                             weighted: weights != nil)
         let setupSeconds = clock.elapsed
 
         let schedule = options.learningRate
@@ -137,14 +154,15 @@ public enum StochasticGradientDescent {
                 a.storage.values.withUnsafeBufferPointer { val in
                     problem.rhs.withUnsafeBufferPointer { y in
                         (weights ?? []).withUnsafeBufferPointer { w in
+                            let matrix = SGDRows(off: off, idx: idx, val: val, y: y, w: w)
                             var kernel = SGDKernel(
                                 m: m, n: n, off: off, idx: idx, val: val, y: y, w: w, l1: l1, l2: l2,
                                 adagrad: adagrad, inverseScaling: schedule == .inverseScaling, eta0: eta0,
-                                v: v.pointer, q: q.pointer, accumulator: accumulator.pointer, regShare: regShare.pointer,
+                                state: state.pointer, stride: stride,
                                 acc: acc.pointer, mark: mark.pointer, batchResidual: batchResidual.pointer,
                                 batchGradient: batchGradient.pointer, batchShare: batchShare.pointer,
                                 touchedFlag: touchedFlag.pointer, touched: touched.pointer)
-                            return epochs(&kernel, problem: problem, order: order.pointer, batch: batch,
+                            return epochs(&kernel, problem: problem, matrix: matrix, chunk: chunk, order: order.pointer, batch: batch,
                                           epochLimit: epochLimit, options: options, clock: clock,
                                           start: f0, reference: reference, floor: floor)
                         }
@@ -172,7 +190,8 @@ public enum StochasticGradientDescent {
     }
 
     /// The epoch loop: shuffle, steps, then one objective evaluation, progress and the stop tests.
-    static func epochs(_ k: inout SGDKernel, problem: LeastSquaresProblem, order: UnsafeMutableBufferPointer<Int32>,
+    static func epochs(_ k: inout SGDKernel, problem: LeastSquaresProblem, matrix: SGDRows, chunk: SGDChunk,
+                       order: UnsafeMutableBufferPointer<Int32>,
                        batch: Int, epochLimit: Int, options: SolverOptions, clock: SolveClock,
                        start f0: Double, reference: Double, floor: Double) -> SGDEnd {
         let m = k.m
@@ -198,24 +217,41 @@ public enum StochasticGradientDescent {
                 i -= 1
                 order.swapAt(i, pick)
             }
-            var first = 0
+            var position = 0
             var sinceCheck = 0
-            while first < m {
-                let last = min(first + batch, m)
-                let rows = UnsafeBufferPointer(rebasing: order[first..<last])
-                let ok: Bool
-                if k.adagrad {
-                    ok = rows.count == 1 ? k.adagradStep(rows) : k.adagradBatchStep(rows)
+            while position < m {
+                // The next rows of the order, gathered into the chunk (or one oversized batch in place).
+                let gathered = chunk.gather(matrix, order: order, from: position, batch: batch)
+                let rowList: UnsafeMutableBufferPointer<Int32>
+                let count: Int
+                if gathered > 0 {
+                    k.read(chunk.rows)
+                    rowList = UnsafeMutableBufferPointer(rebasing: chunk.local.pointer[0..<gathered])
+                    count = gathered
                 } else {
-                    ok = k.globalStep(rows)
+                    k.read(matrix)
+                    count = min(batch, m - position)
+                    rowList = UnsafeMutableBufferPointer(rebasing: order[position..<(position + count)])
                 }
-                if !ok { return .diverged(epoch: epoch, objective: nil) }
-                sinceCheck += rows.count
-                if sinceCheck >= 4096 {
-                    sinceCheck = 0
-                    if let stop = clock.interruption() { return .finished(stop, epochs: epoch - 1, x: returned(&k)) }
+                var first = 0
+                while first < count {
+                    let last = min(first + batch, count)
+                    let rows = UnsafeBufferPointer(rebasing: rowList[first..<last])
+                    let ok: Bool
+                    if k.adagrad {
+                        ok = rows.count == 1 ? k.adagradStep(rows) : k.adagradBatchStep(rows)
+                    } else {
+                        ok = k.globalStep(rows)
+                    }
+                    if !ok { return .diverged(epoch: epoch, objective: nil) }
+                    sinceCheck += rows.count
+                    if sinceCheck >= 4096 {
+                        sinceCheck = 0
+                        if let stop = clock.interruption() { return .finished(stop, epochs: epoch - 1, x: returned(&k)) }
+                    }
+                    first = last
                 }
-                first = last
+                position += count
             }
             let current = returned(&k)
             let (f, r) = evaluate(problem, current)

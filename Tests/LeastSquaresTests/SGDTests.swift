@@ -163,6 +163,24 @@ struct SGDTests {
         #expect(err < 1e-9, "\(schedule) batch \(batch) averaging \(averaging) λ₁ \(l1) λ₂ \(l2): relative error \(err)\n x \(solution.x)\n ref \(reference)")
     }
 
+    @Test("gathering rows in chunks changes nothing: tiny chunks, straddling and oversized batches", arguments: [
+        (LearningRateSchedule.adagrad, 1), (.adagrad, 5), (.inverseScaling, 1), (.constant, 4),
+    ])
+    func chunkingIsInvisible(schedule: LearningRateSchedule, batch: Int) throws {
+        let (a, _) = randomSmall(rows: 90, columns: 25, density: 0.2, seed: 19)
+        var rng = SplitMix64(seed: 20)
+        let y = (0..<90).map { _ in rng.nextGaussian() }
+        let w = (0..<90).map { _ in 0.5 + rng.nextUnit() }
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: 0.2, l2: 0.3), sampleWeights: w)
+        let options = sgdOptions(schedule, batch: batch, epochs: 3, tolerance: 0, averaging: true, seed: 4)
+        let whole = try StochasticGradientDescent.solve(problem, options: options, control: .none)
+        for (rows, nonzeros) in [(7, 40), (3, 9), (1, 1)] {
+            let chunked = try StochasticGradientDescent.solve(problem, options: options, control: .none,
+                                                              chunkRows: rows, chunkNonzeros: nonzeros)
+            #expect(chunked.x == whole.x, "chunks of \(rows) rows / \(nonzeros) nonzeros")
+        }
+    }
+
     @Test("the lazy L2 scale renormalises correctly when λ₂ is huge")
     func renormalisation() throws {
         let (a, dense) = randomSmall(rows: 40, columns: 10, density: 0.4, seed: 23)
