@@ -43,6 +43,8 @@ import SparseTensor
 ///   the surrogate ½Σ_j (ã_jᵀr)²/‖ã_j‖², the decrease one Jacobi sweep would promise. The stop
 ///   reason is then `.optimalityTolerance` and the report's `dualityGap` is nil.
 ///
+/// Progress samples (at most every 50 ms, the first always) carry f and the weighted ‖ỹ − Ãx‖ after
+/// a pass; cancellation and the time limit are checked after every pass and every ≤ 4096 coordinates.
 /// Epochs (`SolveReport.iterations`) count passes over the working set; the outer O(nnz) gradient
 /// passes are extra. The limit is `options.epochs ?? 1000`. The order within a pass is by column
 /// index (`.cyclic`) or a fresh seeded shuffle per pass (`.random`, `options.seed`).

@@ -37,12 +37,17 @@ import SparseTensor
 /// iterates after a one-epoch burn-in (from the first step when only one epoch is allowed), kept
 /// lazily per coordinate.
 ///
+/// **Memory access**: the shuffled rows are copied, a few thousand at a time, into a cache-sized
+/// contiguous chunk before their steps run (`SGDRows`), which turns the random row accesses into
+/// independent loads the processor overlaps; the arithmetic and the order are unchanged.
+///
 /// **Stopping**: after each epoch, f is evaluated once (one SpMV) for the returned iterate and sent
-/// to the progress callback. The solve stops with `.objectiveStalled` when the best f so far has not
-/// dropped by more than `tolerance·max(f, tiny)` for 3 epochs in a row (a single noisy epoch does not
-/// stop it; tolerance 0 turns the test off), or with `.iterationLimit` after `options.epochs ?? 50` epochs. Cancellation and the time
-/// limit are checked every 4096 rows. A non-finite residual, or f above 10⁶ × max(f(x⁰), ½‖W^{½}y‖²),
-/// throws `.diverged` with advice instead of returning NaN.
+/// to the progress callback (at most every 50 ms, and always for the first and last epoch). The solve
+/// stops with `.objectiveStalled` when the best f so far has not dropped by more than
+/// `tolerance·max(f, tiny)` for 3 epochs in a row (a single noisy epoch does not stop it; tolerance 0
+/// turns the test off), or with `.iterationLimit` after `options.epochs ?? 50` epochs. Cancellation
+/// and the time limit are checked before each epoch and every 4096 rows. A non-finite residual, or f
+/// above 10⁶ × max(f(x⁰), ½‖W^{½}y‖²), throws `.diverged` with advice instead of returning NaN.
 public enum StochasticGradientDescent {
     /// Epochs without a relative improvement ≥ tolerance before `.objectiveStalled`.
     static let stallPatience = 3
