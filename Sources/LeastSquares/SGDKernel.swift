@@ -117,8 +117,10 @@ struct SGDKernel {
         if l1 > 0 { u += eta * l1 / Double(m) }
         // x + η/B·Σ wᵢrᵢaᵢ in v-units: v_j += η/(B·s_old)·wᵢrᵢ·a_ij (then scaled by the new s).
         let coef = eta / (Double(rows.count) * sOld)
+        // s below 10⁻⁹ (or underflowed by a huge λ₂): fold it into v before the penalty divides by it.
+        let renormalizeNow = s < 1e-9
         // One row: its coordinates are distinct, so each can be penalised right after its update.
-        let fused = l1 > 0 && rows.count == 1
+        let fused = l1 > 0 && rows.count == 1 && !renormalizeNow
         for k in 0..<rows.count {
             let i = Int(rows[k])
             let c = coef * batchResidual[k]
@@ -130,6 +132,7 @@ struct SGDKernel {
                 if fused { cumulativePenalty(j) }
             }
         }
+        if renormalizeNow { renormalize() }
         // Several rows: the whole batch gradient first, then the penalty once per coordinate.
         if l1 > 0 && !fused {
             for k in 0..<rows.count {
@@ -146,7 +149,6 @@ struct SGDKernel {
             sumScale += s
             averagedSteps += 1
         }
-        if s < 1e-9 { renormalize() }
         return true
     }
 
@@ -166,6 +168,8 @@ struct SGDKernel {
     }
 
     /// v ← s·v, s ← 1 (after bringing every running sum up to date): O(n), only when s < 10⁻⁹.
+    /// Coordinates already changed in the current step were synced before their change, so the
+    /// flush credits each earlier step with the value it really had.
     mutating func renormalize() {
         if averaging {
             for j in 0..<n {

@@ -199,6 +199,21 @@ struct SGDTests {
         }
     }
 
+    @Test("an enormous λ₂ gives x ≈ 0 without NaN, in SGD and CD", arguments: LearningRateSchedule.allCases)
+    func enormousRidge(schedule: LearningRateSchedule) throws {
+        let (a, _) = randomSmall(rows: 50, columns: 10, density: 0.4, seed: 27)
+        var rng = SplitMix64(seed: 28)
+        let y = (0..<50).map { _ in rng.nextGaussian() }
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: 0.1, l2: 1e300),
+                                              initialGuess: [Double](repeating: 1, count: 10))
+        let sgd = try StochasticGradientDescent.solve(problem, options: sgdOptions(schedule, batch: 2, epochs: 3, averaging: true),
+                                                      control: .none)
+        #expect(sgd.x.allSatisfy { $0.isFinite && abs($0) < 1e-200 }, "\(sgd.x)")
+        let cd = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(), control: .none)
+        #expect(cd.x.allSatisfy { $0.isFinite && abs($0) < 1e-200 })
+        #expect(cd.report.objective.isFinite)
+    }
+
     @Test("L1: SGD approaches the lasso optimum that CD certifies", arguments: [LearningRateSchedule.adagrad, .inverseScaling])
     func lassoObjective(schedule: LearningRateSchedule) throws {
         let (a, _, y, _) = IterativeReference.plantedProblem(rows: 1500, columns: 60, density: 0.1, support: 10, noise: 0.1, seed: 29)
