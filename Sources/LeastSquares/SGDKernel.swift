@@ -1,0 +1,384 @@
+// LeastSquares/SGDKernel: one SGD step on a mini-batch of CSR rows at O(nnz(rows)) cost — lazy L2 scale, cumulative L1 penalty, AdaGrad, lazy averaging.
+import SparseTensor
+
+/// The state of one SGD run over the rows of A (CSR).
+///
+/// Raw pointers into storage owned by `StochasticGradientDescent.solve`, which outlives the kernel.
+/// Nothing in a step costs more than the nonzeros of its rows: no dense pass, no allocation.
+///
+/// - Global schedules (constant, invscaling): x = s·v. The L2 prox x ← x/(1 + ηλ₂/m) is a change
+///   of the scalar s; v is renormalised (an O(n) pass) only when s < 10⁻⁹. The L1 term uses the
+///   cumulative penalty of Tsuruoka, Tsujii & Ananiadou (ACL 2009): u = Σ_t η_t·λ₁/m is the
+///   penalty every weight could have received so far, q_j what x_j actually received; when x_j is
+///   touched it is clipped towards 0 by u ± q_j, never past 0.
+/// - AdaGrad (s ≡ 1): per-coordinate steps η_j = η₀/√(δ + Σ g_j²) (Duchi, Hazan & Singer 2011),
+///   and the regulariser split over the rows that hold each column, R = Σᵢ Σ_{j∈rowᵢ} (λ₁|x_j| +
+///   ½λ₂x_j²)/c_j with c_j = nnz(column j), so that a row's step applies the prox of its own share
+///   to its own coordinates (the reweighting of Leblond, Pedregosa & Lacoste-Julien 2017, JMLR 19).
+///   This keeps the stochastic gradient unbiased and the step O(nnz(row)) with coordinate steps
+///   that change at every touch, where a global scale factor cannot apply.
+/// - Averaging (Polyak & Juditsky 1992): Σ_t x_t,j is kept lazily. P = Σ_t s_t, and for each j the
+///   sum acc_j and the value of P when it was last brought up to date: before v_j changes,
+///   acc_j += v_j·(P − mark_j). A full flush happens once per epoch.
+struct SGDKernel {
+    let m: Int
+    let n: Int
+    /// The rows the steps read (A itself, or the current chunk of shuffled rows, see `SGDRows`):
+    /// CSR arrays, y and the sample weights (empty for none), indexed by the row numbers a step gets.
+    var off: UnsafeBufferPointer<Int>
+    var idx: UnsafeBufferPointer<Int32>
+    var val: UnsafeBufferPointer<Double>
+    var y: UnsafeBufferPointer<Double>
+    var w: UnsafeBufferPointer<Double>
+    let l1: Double
+    let l2: Double
+    let adagrad: Bool
+    let inverseScaling: Bool
+    let eta0: Double
+
+    /// Per-coordinate state, interleaved so that a step touches one cache line per coordinate:
+    /// `state[j·stride]` = v_j (x = s·v), and `state[j·stride + 1]` = q_j (cumulative L1 penalty,
+    /// global schedules) or the AdaGrad sum δ + Σ g_j², `state[j·stride + 2]` = 1/c_j (AdaGrad's
+    /// share of the regulariser).
+    let state: UnsafeMutableBufferPointer<Double>
+    let stride: Int
+    var s = 1.0
+    /// Cumulative L1 penalty u (global schedules).
+    var u = 0.0
+    /// Averaging: acc_j, mark_j, P; `averaging` is on after the burn-in.
+    let acc: UnsafeMutableBufferPointer<Double>
+    let mark: UnsafeMutableBufferPointer<Double>
+    var sumScale = 0.0
+    var averaging = false
+    var averagedSteps = 0
+    /// Mini-batch scratch: weighted residuals of the batch rows; AdaGrad's batch gradient,
+    /// regulariser share and touched-coordinate list.
+    let batchResidual: UnsafeMutableBufferPointer<Double>
+    let batchGradient: UnsafeMutableBufferPointer<Double>
+    let batchShare: UnsafeMutableBufferPointer<Double>
+    let touchedFlag: UnsafeMutableBufferPointer<UInt8>
+    let touched: UnsafeMutableBufferPointer<Int32>
+
+    /// Rows processed so far (t of the invscaling schedule).
+    var rowsSeen = 0
+
+    /// Makes the steps read `rows`.
+    mutating func read(_ rows: SGDRows) {
+        off = rows.off
+        idx = rows.idx
+        val = rows.val
+        y = rows.y
+        w = rows.w
+    }
+
+    /// The global step size η_t: η₀ (constant) or η₀/√(1 + t/m) (invscaling, t = rows seen).
+    @inline(__always) var globalStep: Double {
+        inverseScaling ? eta0 / (1 + Double(rowsSeen) / Double(max(m, 1))).squareRoot() : eta0
+    }
+
+    /// acc_j += v_j·(P − mark_j): brings coordinate j's running sum up to date before v_j changes.
+    @inline(__always) func sync(_ j: Int) {
+        acc[j] += state[j &* stride] * (sumScale - mark[j])
+        mark[j] = sumScale
+    }
+
+    /// wᵢ·(yᵢ − aᵢᵀx) for the rows of the batch, into `batchResidual`; false if one is not finite
+    /// or beyond 10¹⁵⁰ (the iteration is diverging).
+    @inline(__always) func residuals(_ rows: UnsafeBufferPointer<Int32>) -> Bool {
+        for k in 0..<rows.count {
+            let i = Int(rows[k])
+            var d0 = 0.0, d1 = 0.0
+            var p = off[i]
+            let end = off[i + 1]
+            while p + 1 < end {
+                d0 += val[p] * state[Int(idx[p]) &* stride]
+                d1 += val[p + 1] * state[Int(idx[p + 1]) &* stride]
+                p += 2
+            }
+            if p < end { d0 += val[p] * state[Int(idx[p]) &* stride] }
+            var res = y[i] - s * (d0 + d1)
+            if !w.isEmpty { res *= w[i] }
+            if !(abs(res) < 1e150) { return false }
+            batchResidual[k] = res
+        }
+        return true
+    }
+
+    // MARK: - Constant and invscaling schedules
+
+    /// One step x ← prox_{ηR/m}(x + η·(1/B)Σᵢ wᵢrᵢaᵢ) on the batch `rows`, with the global step η.
+    mutating func globalStep(_ rows: UnsafeBufferPointer<Int32>) -> Bool {
+        guard residuals(rows) else { return false }
+        let eta = globalStep
+        let sOld = s
+        // L2 prox: x ← x/(1 + ηλ₂/m), i.e. s ← s/(1 + ηλ₂/m).
+        s = sOld / (1 + eta * l2 / Double(m))
+        // L1: every weight could have lost ηλ₁/m more.
+        if l1 > 0 { u += eta * l1 / Double(m) }
+        // x + η/B·Σ wᵢrᵢaᵢ in v-units: v_j += η/(B·s_old)·wᵢrᵢ·a_ij (then scaled by the new s).
+        let coef = eta / (Double(rows.count) * sOld)
+        // s below 10⁻⁹ (or underflowed by a huge λ₂): fold it into v before the penalty divides by it.
+        let renormalizeNow = s < 1e-9
+        // One row: its coordinates are distinct, so each can be penalised right after its update.
+        let fused = l1 > 0 && rows.count == 1 && !renormalizeNow
+        for k in 0..<rows.count {
+            let i = Int(rows[k])
+            let c = coef * batchResidual[k]
+            if c == 0 && !fused { continue }
+            for p in off[i]..<off[i + 1] {
+                let j = Int(idx[p])
+                if averaging { sync(j) }
+                state[j &* stride] += c * val[p]
+                if fused { cumulativePenalty(j) }
+            }
+        }
+        if renormalizeNow { renormalize() }
+        // Several rows: the whole batch gradient first, then the penalty once per coordinate.
+        if l1 > 0 && !fused {
+            for k in 0..<rows.count {
+                let i = Int(rows[k])
+                for p in off[i]..<off[i + 1] {
+                    let j = Int(idx[p])
+                    if averaging { sync(j) }
+                    cumulativePenalty(j)
+                }
+            }
+        }
+        rowsSeen += rows.count
+        if averaging {
+            sumScale += s
+            averagedSteps += 1
+        }
+        return true
+    }
+
+    /// Tsuruoka et al.'s clipping of x_j = s·v_j by the penalty it has yet to receive. Idempotent
+    /// until u or x_j changes, so a coordinate shared by several batch rows is penalised once.
+    @inline(__always) func cumulativePenalty(_ j: Int) {
+        let slot = j &* stride
+        let z = s * state[slot]
+        var clipped = z
+        if z > 0 {
+            clipped = max(0, z - (u + state[slot &+ 1]))
+        } else if z < 0 {
+            clipped = min(0, z + (u - state[slot &+ 1]))
+        }
+        state[slot &+ 1] += clipped - z
+        state[slot] = clipped / s
+    }
+
+    /// v ← s·v, s ← 1 (after bringing every running sum up to date): O(n), only when s < 10⁻⁹.
+    /// Coordinates already changed in the current step were synced before their change, so the
+    /// flush credits each earlier step with the value it really had.
+    mutating func renormalize() {
+        if averaging {
+            for j in 0..<n {
+                acc[j] += state[j &* stride] * (sumScale - mark[j])
+                mark[j] = 0
+            }
+            sumScale = 0
+        }
+        for j in 0..<n { state[j &* stride] *= s }
+        s = 1
+    }
+
+    // MARK: - AdaGrad
+
+    /// The AdaGrad proximal step on one coordinate, with η_j = η₀/√G (G = δ + Σ g²) and the
+    /// regulariser share c:
+    ///
+    /// ```
+    /// x ← S(x − η_j·g, η_j·c·λ₁) / (1 + η_j·c·λ₂)  =  S(x·√G − η₀g, η₀cλ₁) / (√G + η₀cλ₂)
+    /// ```
+    /// The right-hand form needs one square root and one division.
+    @inline(__always) func adagradUpdate(_ x: Double, _ g: Double, _ sum: Double, _ share: Double) -> Double {
+        let root = sum.squareRoot()
+        let c = eta0 * share
+        return softThreshold(x * root - eta0 * g, c * l1) / (root + c * l2)
+    }
+
+    /// One AdaGrad step on a single row (`rows.count == 1`; the common case, no scatter buffer).
+    mutating func adagradStep(_ rows: UnsafeBufferPointer<Int32>) -> Bool {
+        guard residuals(rows) else { return false }
+        let i = rows[0]
+        let res = batchResidual[0]
+        let hasReg = l1 > 0 || l2 > 0
+        let r = Int(i)
+        for p in off[r]..<off[r + 1] {
+            let j = Int(idx[p])
+            let g = -res * val[p]
+            let slot = j &* stride
+            let sum = state[slot &+ 1] + g * g
+            state[slot &+ 1] = sum
+            if averaging { sync(j) }
+            state[slot] = adagradUpdate(state[slot], g, sum, hasReg ? state[slot &+ 2] : 0)
+        }
+        rowsSeen += 1
+        if averaging {
+            sumScale += 1
+            averagedSteps += 1
+        }
+        return true
+    }
+
+    /// One AdaGrad step on a batch: the batch gradient and regulariser share are gathered per
+    /// touched coordinate first (O(nnz(rows)) with a scatter buffer), then applied once.
+    mutating func adagradBatchStep(_ rows: UnsafeBufferPointer<Int32>) -> Bool {
+        guard residuals(rows) else { return false }
+        let inverseBatch = 1 / Double(rows.count)
+        let hasReg = l1 > 0 || l2 > 0
+        var count = 0
+        for k in 0..<rows.count {
+            let i = Int(rows[k])
+            let coef = -batchResidual[k] * inverseBatch
+            for p in off[i]..<off[i + 1] {
+                let j = Int(idx[p])
+                if touchedFlag[j] == 0 {
+                    touchedFlag[j] = 1
+                    touched[count] = Int32(truncatingIfNeeded: j)
+                    count += 1
+                }
+                batchGradient[j] += coef * val[p]
+                if hasReg { batchShare[j] += state[j &* stride &+ 2] * inverseBatch }
+            }
+        }
+        for t in 0..<count {
+            let j = Int(touched[t])
+            let g = batchGradient[j]
+            let slot = j &* stride
+            let sum = state[slot &+ 1] + g * g
+            state[slot &+ 1] = sum
+            if averaging { sync(j) }
+            state[slot] = adagradUpdate(state[slot], g, sum, batchShare[j])
+            batchGradient[j] = 0
+            batchShare[j] = 0
+            touchedFlag[j] = 0
+        }
+        rowsSeen += rows.count
+        if averaging {
+            sumScale += 1
+            averagedSteps += 1
+        }
+        return true
+    }
+
+    // MARK: - Epoch boundaries
+
+    /// The iterate x = s·v into `out` (O(n)).
+    func current(into out: inout [Double]) {
+        for j in 0..<n { out[j] = s * state[j &* stride] }
+    }
+
+    /// The running average (1/T)·Σ_t x_t into `out`, bringing every sum up to date (O(n)).
+    mutating func average(into out: inout [Double]) {
+        let scale = averagedSteps > 0 ? 1 / Double(averagedSteps) : 0
+        for j in 0..<n {
+            acc[j] += state[j &* stride] * (sumScale - mark[j])
+            mark[j] = 0
+            out[j] = acc[j] * scale
+        }
+        sumScale = 0
+    }
+
+    /// Starts averaging now (after the burn-in): empty sums.
+    mutating func startAveraging() {
+        for j in 0..<n {
+            acc[j] = 0
+            mark[j] = 0
+        }
+        sumScale = 0
+        averagedSteps = 0
+        averaging = true
+    }
+}
+
+/// Rows for SGD steps: CSR arrays with their y and weights (w empty when unweighted).
+///
+/// Visiting A's rows in shuffled order reads each row from a random place in memory, and every step
+/// waits for those misses. The epoch loop therefore gathers the next rows of the shuffled order into
+/// a small contiguous chunk first (`gather`): the copies are independent loads the processor overlaps,
+/// and the steps then stream through the chunk. Same rows, same order, same arithmetic.
+struct SGDRows {
+    var off: UnsafeBufferPointer<Int>
+    var idx: UnsafeBufferPointer<Int32>
+    var val: UnsafeBufferPointer<Double>
+    var y: UnsafeBufferPointer<Double>
+    var w: UnsafeBufferPointer<Double>
+}
+
+/// Buffers for one chunk of gathered rows, allocated once per solve.
+final class SGDChunk {
+    let off: ScratchBuffer<Int>
+    let idx: ScratchBuffer<Int32>
+    let val: ScratchBuffer<Double>
+    let y: ScratchBuffer<Double>
+    let w: ScratchBuffer<Double>
+    /// 0, 1, 2, …: the local row numbers of a chunk, sliced into batches.
+    let local: ScratchBuffer<Int32>
+    let rowCapacity: Int
+    let nonzeroCapacity: Int
+
+    init(rowCapacity: Int, nonzeroCapacity: Int, weighted: Bool) {
+        self.rowCapacity = rowCapacity
+        self.nonzeroCapacity = nonzeroCapacity
+        off = ScratchBuffer(repeating: 0, count: rowCapacity + 1)
+        idx = ScratchBuffer(repeating: 0, count: nonzeroCapacity)
+        val = ScratchBuffer(repeating: 0.0, count: nonzeroCapacity)
+        y = ScratchBuffer(repeating: 0.0, count: rowCapacity)
+        w = ScratchBuffer(repeating: 0.0, count: weighted ? rowCapacity : 0)
+        local = ScratchBuffer((0..<rowCapacity).map { Int32(truncatingIfNeeded: $0) })
+    }
+
+    var rows: SGDRows {
+        SGDRows(off: UnsafeBufferPointer(off.pointer), idx: UnsafeBufferPointer(idx.pointer), val: UnsafeBufferPointer(val.pointer),
+                y: UnsafeBufferPointer(y.pointer), w: UnsafeBufferPointer(w.pointer))
+    }
+
+    /// Copies whole batches of `order[first...]` from `source` while they fit; returns the number of
+    /// rows copied (0 when even the first batch does not fit: step it in place).
+    ///
+    /// Two passes: the row extents, then the copy of whole rows, on all cores when the chunk is big
+    /// (independent loads, so many cache misses are in flight at once).
+    func gather(_ source: SGDRows, order: UnsafeMutableBufferPointer<Int32>, from first: Int, batch: Int) -> Int {
+        let m = order.count
+        let chunkOff = off.pointer
+        // Pass 1: which rows fit, and where they will go.
+        var rows = 0, nonzeros = 0
+        chunkOff[0] = 0
+        var next = first
+        while next < m {
+            let last = min(next + batch, m)
+            var size = 0
+            for k in next..<last {
+                let i = Int(order[k])
+                size += source.off[i + 1] - source.off[i]
+            }
+            if rows + (last - next) > rowCapacity || nonzeros + size > nonzeroCapacity { break }
+            for k in next..<last {
+                let i = Int(order[k])
+                nonzeros += source.off[i + 1] - source.off[i]
+                rows += 1
+                chunkOff[rows] = nonzeros
+            }
+            next = last
+        }
+        // Pass 2: the copy, with y and the weights, split over the cores (each copies whole rows).
+        let chunkIdx = idx.pointer, chunkVal = val.pointer, chunkY = y.pointer, chunkW = w.pointer
+        let workers = rows > 1 ? Parallelism.workers(forWork: nonzeros) : 1
+        Parallelism.run(workers) { part in
+            let lo = rows * part / workers, hi = rows * (part + 1) / workers
+            for t in lo..<hi {
+                let i = Int(order[first + t])
+                let start = source.off[i]
+                let base = chunkOff[t], count = chunkOff[t + 1] - base
+                for q in 0..<count {
+                    chunkIdx[base &+ q] = source.idx[start &+ q]
+                    chunkVal[base &+ q] = source.val[start &+ q]
+                }
+                chunkY[t] = source.y[i]
+                if !source.w.isEmpty { chunkW[t] = source.w[i] }
+            }
+        }
+        return rows
+    }
+}

@@ -1,0 +1,453 @@
+// LeastSquaresTests/CoordinateDescentTests: CD against dense references, KKT conditions, the duality gap and the working set.
+import Foundation
+import Synchronization
+import Testing
+@testable import LeastSquares
+import SparseTensor
+import _TestSupport
+
+// MARK: - Independent dense references (no sparse code, no coordinate descent)
+
+/// Dense references shared by the CD and SGD tests (namespaced: other suites share this test target).
+enum IterativeReference {
+    /// Dense elastic net by proximal gradient (ISTA), run to a fixed point:
+    /// x ← S(x + t·(Aᵀ(y − Ax) − λ₂x), t·λ₁) with t = 1/L, L = ‖A‖_F² + λ₂ ≥ ‖AᵀA + λ₂I‖₂.
+    static func denseElasticNetISTA(_ a: [[Double]], _ y: [Double], l1: Double, l2: Double, weights: [Double]? = nil,
+                              maxIterations: Int = 2_000_000) -> [Double] {
+        let m = a.count, n = a.first?.count ?? 0
+        let w = weights ?? [Double](repeating: 1, count: m)
+        var lipschitz = l2
+        for i in 0..<m { for j in 0..<n { lipschitz += w[i] * a[i][j] * a[i][j] } }
+        let t = 1 / max(lipschitz, 1e-300)
+        var x = [Double](repeating: 0, count: n)
+        for _ in 0..<maxIterations {
+            var r = y
+            for i in 0..<m { for j in 0..<n { r[i] -= a[i][j] * x[j] } }
+            var change = 0.0, size = 0.0
+            for j in 0..<n {
+                var g = -l2 * x[j]
+                for i in 0..<m { g += w[i] * a[i][j] * r[i] }
+                let z = x[j] + t * g
+                let next = z > t * l1 ? z - t * l1 : (z < -t * l1 ? z + t * l1 : 0)
+                change = max(change, abs(next - x[j]))
+                size = max(size, abs(next))
+                x[j] = next
+            }
+            if change <= 1e-16 * max(size, 1) { break }
+        }
+        return x
+    }
+
+    /// f(x) = ½Σwᵢrᵢ² + λ₁‖x‖₁ + ½λ₂‖x‖², r, and ĝ = AᵀWr − λ₂x, all dense.
+    static func denseObjective(_ a: [[Double]], _ y: [Double], _ x: [Double], l1: Double, l2: Double, weights: [Double]? = nil)
+        -> (f: Double, r: [Double], g: [Double]) {
+        let m = a.count, n = x.count
+        let w = weights ?? [Double](repeating: 1, count: m)
+        var r = y
+        for i in 0..<m { for j in 0..<n { r[i] -= a[i][j] * x[j] } }
+        var f = 0.0
+        for i in 0..<m { f += 0.5 * w[i] * r[i] * r[i] }
+        for v in x { f += l1 * abs(v) + 0.5 * l2 * v * v }
+        var g = [Double](repeating: 0, count: n)
+        for j in 0..<n {
+            g[j] = -l2 * x[j]
+            for i in 0..<m { g[j] += w[i] * a[i][j] * r[i] }
+        }
+        return (f, r, g)
+    }
+
+    /// The lasso / elastic-net duality gap computed directly as P(x) − D(θ) in the augmented form:
+    /// θ̂ = s·[√W r; −√λ₂ x], s = min(1, λ₁/‖ĝ‖∞), D(θ̂) = ŷᵀθ̂ − ½‖θ̂‖².
+    static func denseGap(_ a: [[Double]], _ y: [Double], _ x: [Double], l1: Double, l2: Double, weights: [Double]? = nil) -> Double {
+        let w = weights ?? [Double](repeating: 1, count: y.count)
+        let (f, r, g) = IterativeReference.denseObjective(a, y, x, l1: l1, l2: l2, weights: weights)
+        let dualNorm = g.map(abs).max() ?? 0
+        let s = dualNorm > l1 ? l1 / dualNorm : 1
+        var yTheta = 0.0, thetaSq = 0.0
+        for i in 0..<y.count {
+            let ti = s * w[i].squareRoot() * r[i]
+            yTheta += w[i].squareRoot() * y[i] * ti
+            thetaSq += ti * ti
+        }
+        for v in x { thetaSq += s * s * l2 * v * v }
+        return f - (yTheta - 0.5 * thetaSq)
+    }
+
+    /// Largest KKT violation: |ĝ_j| − λ₁ for x_j = 0, |ĝ_j − λ₁·sign(x_j)| otherwise.
+    static func kktViolation(_ a: [[Double]], _ y: [Double], _ x: [Double], l1: Double, l2: Double, weights: [Double]? = nil) -> Double {
+        let g = IterativeReference.denseObjective(a, y, x, l1: l1, l2: l2, weights: weights).g
+        var worst = 0.0
+        for j in 0..<x.count {
+            worst = max(worst, x[j] == 0 ? abs(g[j]) - l1 : abs(g[j] - l1 * (x[j] > 0 ? 1 : -1)))
+        }
+        return worst
+    }
+
+    /// A seeded right-hand side y = A·x_true + noise, with x_true having `support` nonzeros.
+    static func plantedProblem(rows m: Int, columns n: Int, density: Double, support: Int, noise: Double, seed: UInt64)
+        -> (CSRMatrix, [[Double]], [Double], [Double]) {
+        let (a, dense) = randomSmall(rows: m, columns: n, density: density, seed: seed)
+        var rng = SplitMix64(seed: seed &+ 1)
+        var xTrue = [Double](repeating: 0, count: n)
+        var placed = 0
+        while placed < support {
+            let j = Int(rng.next() % UInt64(n))
+            if xTrue[j] == 0 { xTrue[j] = (rng.nextUnit() < 0.5 ? -1 : 1) * (1 + rng.nextUnit()); placed += 1 }
+        }
+        var y = DenseReference.multiply(dense, xTrue)
+        for i in 0..<m { y[i] += noise * rng.nextGaussian() }
+        return (a, dense, y, xTrue)
+    }
+
+    /// A minimal Matrix Market reader for the shared fixtures (coordinate, real or pattern, general,
+    /// 1-based): enough for these tests, independent of the library's readers.
+    static func readMatrixMarket(_ name: String) throws -> CSRMatrix {
+        let text = try String(contentsOf: Fixtures.shared(name), encoding: .utf8)
+        var pattern = false
+        var shape: [Int] = []
+        var rows: [Int] = [], columns: [Int] = [], values: [Double] = []
+        for line in text.split(whereSeparator: \.isNewline) {
+            if line.hasPrefix("%%MatrixMarket") { pattern = line.contains("pattern"); continue }
+            if line.hasPrefix("%") || line.isEmpty { continue }
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if shape.isEmpty { shape = fields.prefix(3).compactMap { Int($0) }; continue }
+            rows.append(Int(fields[0])! - 1)
+            columns.append(Int(fields[1])! - 1)
+            values.append(pattern ? 1 : Double(fields[2])!)
+        }
+        return try CSRMatrix(COOMatrix(rowCount: shape[0], columnCount: shape[1], rows: rows, columns: columns, values: values))
+    }
+
+    static func cdOptions(tolerance: Double = 1e-14, order: CoordinateOrder = .cyclic, epochs: Int? = nil, seed: UInt64 = 0) -> SolverOptions {
+        var o = SolverOptions()
+        o.solver = .cd
+        o.tolerance = tolerance
+        o.coordinateOrder = order
+        o.epochs = epochs
+        o.seed = seed
+        return o
+    }
+}
+
+@Suite("CoordinateDescent")
+struct CoordinateDescentTests {
+    @Test("lasso and elastic net match dense ISTA, satisfy KKT, and report the true duality gap",
+          arguments: [(0.0, UInt64(1)), (0.0, 2), (0.5, 3), (2.0, 4)])
+    func lassoMatchesDenseReference(l2: Double, seed: UInt64) throws {
+        let (a, dense, y, _) = IterativeReference.plantedProblem(rows: 40, columns: 12, density: 0.4, support: 4, noise: 0.1, seed: seed)
+        let lambdaMax = IterativeReference.denseObjective(dense, y, [Double](repeating: 0, count: 12), l1: 0, l2: 0).g.map(abs).max()!
+        let l1 = 0.1 * lambdaMax
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: l1, l2: l2))
+        let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(), control: .none)
+        let reference = IterativeReference.denseElasticNetISTA(dense, y, l1: l1, l2: l2)
+        let err = relativeError(solution.x, reference)
+        #expect(err < 1e-7, "seed \(seed) λ₁ \(l1) λ₂ \(l2): relative error \(err) vs ISTA (tolerance 1e-7)\n x \(solution.x)\n ref \(reference)")
+        let kkt = IterativeReference.kktViolation(dense, y, solution.x, l1: l1, l2: l2)
+        #expect(kkt < 1e-6 * max(1, l1), "KKT violation \(kkt)")
+        #expect(solution.report.stopReason == .dualityGap)
+        let f = IterativeReference.denseObjective(dense, y, solution.x, l1: l1, l2: l2).f
+        let gap = try #require(solution.report.dualityGap)
+        let independent = IterativeReference.denseGap(dense, y, solution.x, l1: l1, l2: l2)
+        #expect(abs(gap - independent) <= 1e-11 * f, "reported gap \(gap) vs independent \(independent) (f = \(f))")
+        #expect(gap <= 1e-14 * f + 1e-12 * f, "gap \(gap) above tolerance·f = \(1e-14 * f)")
+        #expect(abs(solution.report.objective - f) <= 1e-12 * f)
+        #expect(abs(solution.report.residualNorm - DenseVector.norm(IterativeReference.denseObjective(dense, y, solution.x, l1: 0, l2: 0).r)) <= 1e-10 * f)
+        #expect(solution.report.nnzX == solution.x.filter { $0 != 0 }.count)
+        #expect(solution.report.solver == .cd)
+    }
+
+    @Test("the reported gap at a loose tolerance is still the true gap of the returned x")
+    func looseToleranceGapIsTrue() throws {
+        let (a, dense, y, _) = IterativeReference.plantedProblem(rows: 60, columns: 30, density: 0.3, support: 5, noise: 0.5, seed: 11)
+        let l1 = 2.0, l2 = 0.3
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: l1, l2: l2))
+        let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-3), control: .none)
+        let f = IterativeReference.denseObjective(dense, y, solution.x, l1: l1, l2: l2).f
+        let gap = try #require(solution.report.dualityGap)
+        let independent = IterativeReference.denseGap(dense, y, solution.x, l1: l1, l2: l2)
+        #expect(abs(gap - independent) <= 1e-11 * f, "reported \(gap) vs independent \(independent)")
+        #expect(gap <= 1e-3 * f)
+        // The gap bounds the suboptimality.
+        let best = IterativeReference.denseElasticNetISTA(dense, y, l1: l1, l2: l2)
+        let fStar = IterativeReference.denseObjective(dense, y, best, l1: l1, l2: l2).f
+        #expect(f - fStar <= gap * (1 + 1e-9) + 1e-12 * f, "f − f* = \(f - fStar) exceeds the gap \(gap)")
+    }
+
+    @Test("sample weights: matches the dense weighted reference and the weighted gap")
+    func weightedElasticNet() throws {
+        let (a, dense, y, _) = IterativeReference.plantedProblem(rows: 30, columns: 10, density: 0.5, support: 3, noise: 0.2, seed: 21)
+        var rng = SplitMix64(seed: 99)
+        var w = (0..<30).map { _ in 0.2 + 2 * rng.nextUnit() }
+        w[3] = 0  // a row that counts for nothing
+        let l1 = 0.5, l2 = 0.1
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: l1, l2: l2), sampleWeights: w)
+        let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(), control: .none)
+        let reference = IterativeReference.denseElasticNetISTA(dense, y, l1: l1, l2: l2, weights: w)
+        #expect(relativeError(solution.x, reference) < 1e-7, "x \(solution.x) ref \(reference)")
+        #expect(IterativeReference.kktViolation(dense, y, solution.x, l1: l1, l2: l2, weights: w) < 1e-6)
+        let f = IterativeReference.denseObjective(dense, y, solution.x, l1: l1, l2: l2, weights: w).f
+        #expect(abs(solution.report.objective - f) <= 1e-12 * f)
+        let gap = try #require(solution.report.dualityGap)
+        #expect(abs(gap - IterativeReference.denseGap(dense, y, solution.x, l1: l1, l2: l2, weights: w)) <= 1e-11 * f)
+        // residualNorm is the unweighted ‖y − A·x‖.
+        let r = IterativeReference.denseObjective(dense, y, solution.x, l1: 0, l2: 0).r
+        #expect(abs(solution.report.residualNorm - DenseVector.norm(r)) <= 1e-9 * DenseVector.norm(r))
+    }
+
+    @Test("λ = 0 and ridge match DenseReference.ridge on full-rank problems", arguments: [0.0, 0.01, 1.0, 25.0])
+    func ridgeMatchesDenseReference(l2: Double) throws {
+        let (a, dense) = randomSmall(rows: 50, columns: 15, density: 0.5, seed: 7)
+        var rng = SplitMix64(seed: 8)
+        let y = (0..<50).map { _ in rng.nextGaussian() }
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l2: l2))
+        for order in CoordinateOrder.allCases {
+            let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(order: order, seed: 5), control: .none)
+            let reference = DenseReference.ridge(dense, y, lambda: l2)
+            let err = relativeError(solution.x, reference)
+            #expect(err < 1e-6, "λ₂ = \(l2), \(order): relative error \(err)")
+            let g = IterativeReference.denseObjective(dense, y, solution.x, l1: 0, l2: l2).g
+            #expect(abs(solution.report.optimalityNorm - DenseVector.norm(g)) <= 1e-9 * max(1, DenseVector.norm(g)) + 1e-12)
+            if l2 == 0 {
+                #expect(solution.report.stopReason == .optimalityTolerance)
+                #expect(solution.report.dualityGap == nil)
+            } else {
+                #expect(solution.report.stopReason == .dualityGap)
+                // Ridge gap of θ = r: ‖Aᵀr − λ₂x‖²/(2λ₂).
+                let gap = try #require(solution.report.dualityGap)
+                let expected = g.reduce(0) { $0 + $1 * $1 } / (2 * l2)
+                #expect(abs(gap - expected) <= 1e-6 * expected + 1e-20, "ridge gap \(gap) vs \(expected)")
+            }
+        }
+    }
+
+    @Test("a consistent system converges to ‖r‖ ≈ tolerance·‖y‖ (the floor), not forever")
+    func consistentSystem() throws {
+        let (a, dense) = randomSmall(rows: 40, columns: 10, density: 0.6, seed: 31)
+        var rng = SplitMix64(seed: 32)
+        let xTrue = (0..<10).map { _ in rng.nextGaussian() }
+        let y = DenseReference.multiply(dense, xTrue)
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y)
+        let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-10), control: .none)
+        #expect(solution.report.stopReason == .optimalityTolerance)
+        #expect(relativeError(solution.x, xTrue) < 1e-6)
+    }
+
+    @Test("screening and working sets: a 98%-sparse solution touches few columns")
+    func workingSetSkipsColumns() throws {
+        let n = 2000
+        let (a, _, y, xTrue) = IterativeReference.plantedProblem(rows: 400, columns: n, density: 0.02, support: 30, noise: 0.01, seed: 41)
+        let aty = try a.transposeMultiply(y)
+        let l1 = 0.2 * aty.map(abs).max()!
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: l1))
+        var statistics = CDStatistics()
+        let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-10), control: .none, statistics: &statistics)
+        #expect(solution.report.stopReason == .dualityGap)
+        #expect(solution.report.nnzX <= n / 50, "nnz(x) = \(solution.report.nnzX), x_true has \(xTrue.filter { $0 != 0 }.count)")
+        #expect(statistics.everInWorkingSet <= n / 5,
+                "\(statistics.everInWorkingSet) of \(n) columns were ever updated; working sets \(statistics.workingSetSizes)")
+        // The gap-safe rule removed columns for good (safely: the KKT check below covers them too).
+        #expect(statistics.screenedColumns >= n / 10, "only \(statistics.screenedColumns) of \(n) columns screened")
+        // Most visits went to a small set: far fewer than epochs × n.
+        #expect(statistics.coordinateVisits < solution.report.iterations * n / 5)
+        #expect(solution.report.diagnostics.first?.contains("screened") == true)
+        // The certificate still holds for the whole problem (screened columns included).
+        let g = try a.transposeMultiply(problem.residual(solution.x))
+        #expect(g.map(abs).max()! <= l1 * (1 + 1e-6))
+    }
+
+    @Test("real matrices: ash219 least squares matches the dense reference; illc1850 lasso satisfies KKT")
+    func sharedFixtures() throws {
+        // ash219: 219 × 85, full column rank, cond ≈ 3 (pattern file, values 1).
+        let ash = try IterativeReference.readMatrixMarket("ash219.mtx")
+        #expect(ash.rowCount == 219 && ash.columnCount == 85 && ash.nnz == 438)
+        var rng = SplitMix64(seed: 219)
+        let y = (0..<219).map { _ in rng.nextGaussian() }
+        let ls = try CoordinateDescent.solve(try LeastSquaresProblem(matrix: ash, rhs: y), options: IterativeReference.cdOptions(tolerance: 1e-12),
+                                             control: .none)
+        #expect(ls.report.stopReason == .optimalityTolerance)
+        #expect(relativeError(ls.x, DenseReference.ridge(ash.dense(), y)) < 1e-5)
+        // illc1850: 1850 × 712, cond ≈ 1.4e3; lasso at 20% of λ_max (about 580 epochs: CD's slow tail on an
+        // ill-conditioned problem), KKT checked with the library's products.
+        let illc = try IterativeReference.readMatrixMarket("illc1850.mtx")
+        var rng2 = SplitMix64(seed: 1850)
+        let b = (0..<1850).map { _ in rng2.nextGaussian() }
+        let l1 = 0.2 * (try illc.transposeMultiply(b)).map(abs).max()!
+        let problem = try LeastSquaresProblem(matrix: illc, rhs: b, regularization: Regularization(l1: l1))
+        let lasso = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-8), control: .none)
+        #expect(lasso.report.stopReason == .dualityGap)
+        let g = try illc.transposeMultiply(problem.residual(lasso.x))
+        var worst = 0.0
+        for j in 0..<712 { worst = max(worst, lasso.x[j] == 0 ? abs(g[j]) - l1 : abs(g[j] - l1 * (lasso.x[j] > 0 ? 1 : -1))) }
+        #expect(worst < 1e-4 * l1, "KKT violation \(worst) (λ₁ = \(l1)), nnz(x) = \(lasso.report.nnzX), epochs \(lasso.report.iterations)")
+    }
+
+    @Test("same seed gives the identical x; random and cyclic orders agree to tolerance")
+    func seededRandomOrder() throws {
+        let (a, _, y, _) = IterativeReference.plantedProblem(rows: 80, columns: 300, density: 0.05, support: 10, noise: 0.1, seed: 51)
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: 1.0, l2: 0.1))
+        let first = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-6, order: .random, seed: 9), control: .none)
+        let second = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-6, order: .random, seed: 9), control: .none)
+        #expect(first.x == second.x)
+        let cyclic = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-13), control: .none)
+        let random = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-13, order: .random, seed: 10), control: .none)
+        #expect(relativeError(random.x, cyclic.x) < 1e-5)
+    }
+
+    @Test("x* = 0 when λ₁ ≥ ‖Aᵀy‖∞ (zero solution, gap 0)")
+    func zeroSolution() throws {
+        let (a, dense, y, _) = IterativeReference.plantedProblem(rows: 20, columns: 8, density: 0.5, support: 2, noise: 0.1, seed: 61)
+        let lambdaMax = IterativeReference.denseObjective(dense, y, [Double](repeating: 0, count: 8), l1: 0, l2: 0).g.map(abs).max()!
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: lambdaMax, l2: 1),
+                                              initialGuess: [Double](repeating: 1, count: 8))
+        let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(), control: .none)
+        #expect(solution.x == [Double](repeating: 0, count: 8))
+        #expect(solution.report.stopReason == .zeroSolution)
+        #expect(solution.report.dualityGap == 0)
+        // Just below λ_max the solution is not zero.
+        let below = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: 0.99 * lambdaMax))
+        #expect(try CoordinateDescent.solve(below, options: IterativeReference.cdOptions(), control: .none).report.nnzX > 0)
+    }
+
+    @Test("warm start from the solution stops at once")
+    func warmStart() throws {
+        let (a, _, y, _) = IterativeReference.plantedProblem(rows: 40, columns: 20, density: 0.3, support: 4, noise: 0.1, seed: 71)
+        let reg = Regularization(l1: 0.5, l2: 0.1)
+        let cold = try CoordinateDescent.solve(try LeastSquaresProblem(matrix: a, rhs: y, regularization: reg), options: IterativeReference.cdOptions(tolerance: 1e-10), control: .none)
+        let warm = try CoordinateDescent.solve(try LeastSquaresProblem(matrix: a, rhs: y, regularization: reg, initialGuess: cold.x),
+                                               options: IterativeReference.cdOptions(tolerance: 1e-10), control: .none)
+        #expect(warm.report.iterations == 0)
+        #expect(warm.x == cold.x)
+    }
+
+    @Test("cancellation from the progress callback stops at the next check with the current x")
+    func cancellationFromProgress() throws {
+        let (a, _) = randomSmall(rows: 300, columns: 200, density: 0.05, seed: 81)
+        var rng = SplitMix64(seed: 82)
+        let y = (0..<300).map { _ in rng.nextGaussian() }
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y)
+        let flag = CancellationFlag()
+        let calls = CDCallCounter()
+        let control = SolveControl(progress: { _ in calls.increment(); flag.cancel() }, cancellation: flag)
+        let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 0), control: control)
+        #expect(solution.report.stopReason == .cancelled)
+        #expect(solution.report.iterations == 1)
+        #expect(calls.value == 1)
+        #expect(solution.report.objective < problem.objective([Double](repeating: 0, count: 200)))
+        #expect(abs(solution.report.objective - problem.objective(solution.x)) <= 1e-10 * solution.report.objective)
+    }
+
+    @Test("epoch and time limits stop with the right reason")
+    func limits() throws {
+        let (a, _) = randomSmall(rows: 100, columns: 80, density: 0.1, seed: 91)
+        var rng = SplitMix64(seed: 92)
+        let y = (0..<100).map { _ in rng.nextGaussian() }
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: 0.01))
+        let limited = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 0, epochs: 3), control: .none)
+        #expect(limited.report.stopReason == .iterationLimit)
+        #expect(limited.report.iterations == 3)
+        #expect(limited.report.dualityGap != nil)
+        let timed = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 0), control: SolveControl(timeLimit: 0))
+        #expect(timed.report.stopReason == .timeLimit)
+        #expect(timed.report.iterations == 0)
+        let preCancelled = CancellationFlag()
+        preCancelled.cancel()
+        let cancelled = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(), control: SolveControl(cancellation: preCancelled))
+        #expect(cancelled.report.stopReason == .cancelled)
+        #expect(!cancelled.report.stopReason.converged)
+    }
+
+    @Test("progress reports epochs with a decreasing objective")
+    func progressReports() throws {
+        let (a, _) = randomSmall(rows: 200, columns: 100, density: 0.05, seed: 93)
+        var rng = SplitMix64(seed: 94)
+        let y = (0..<200).map { _ in rng.nextGaussian() }
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l2: 0.1))
+        let samples = CDProgressLog()
+        _ = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(), control: SolveControl(progress: { samples.append($0) }))
+        let log = samples.values
+        #expect(!log.isEmpty)
+        #expect(log.first?.iteration == 1)
+        for (p, q) in zip(log, log.dropFirst()) { #expect(q.objective <= p.objective * (1 + 1e-12)) }
+    }
+
+    @Test("bad options name the option", arguments: ["tolerance", "tolerance-nan", "epochs", "memoryBudgetBytes"])
+    func invalidOptions(option: String) throws {
+        let (a, _) = randomSmall(rows: 5, columns: 3, density: 0.8, seed: 1)
+        let problem = try LeastSquaresProblem(matrix: a, rhs: [1, 2, 3, 4, 5])
+        var options = IterativeReference.cdOptions()
+        switch option {
+        case "tolerance": options.tolerance = -1
+        case "tolerance-nan": options.tolerance = .nan
+        case "epochs": options.epochs = 0
+        default: options.memoryBudgetBytes = -5
+        }
+        let name = option.replacingOccurrences(of: "-nan", with: "")
+        #expect {
+            _ = try CoordinateDescent.solve(problem, options: options, control: .none)
+        } throws: { error in
+            guard case let .invalidOption(message) = error as? SolverError else { return false }
+            return message.contains(name)
+        }
+    }
+
+    @Test("a memory budget too small for the CSC copy is refused before allocating")
+    func memoryBudget() throws {
+        let (a, _) = randomSmall(rows: 50, columns: 40, density: 0.2, seed: 2)
+        let problem = try LeastSquaresProblem(matrix: a, rhs: [Double](repeating: 1, count: 50))
+        var options = IterativeReference.cdOptions()
+        options.memoryBudgetBytes = 1000
+        #expect {
+            _ = try CoordinateDescent.solve(problem, options: options, control: .none)
+        } throws: { error in
+            guard case .sparse(.exceedsMemoryBudget) = error as? SolverError else { return false }
+            return true
+        }
+    }
+
+    @Test("edge shapes: empty matrices, empty rows and columns")
+    func edgeShapes() throws {
+        for (m, n) in [(0, 0), (0, 4), (4, 0)] {
+            let a = try CSRMatrix.zeros(rowCount: m, columnCount: n)
+            let problem = try LeastSquaresProblem(matrix: a, rhs: [Double](repeating: 1, count: m), regularization: Regularization(l1: 0.1))
+            let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(), control: .none)
+            #expect(solution.x.count == n)
+            #expect(solution.report.stopReason == .zeroSolution)
+            #expect(abs(solution.report.objective - 0.5 * Double(m)) < 1e-15)
+        }
+        // Column 1 and row 2 empty; x0 nonzero on the empty column is reset to 0.
+        let a = try CSRMatrix(rowCount: 4, columnCount: 3, rowOffsets: [0, 2, 3, 3, 5],
+                              columnIndices: [0, 2, 0, 0, 2], values: [1, 2, 3, -1, 1])
+        let dense = a.dense()
+        let y = [1.0, 2, 3, 4]
+        for reg in [Regularization(), Regularization(l2: 0.5), Regularization(l1: 0.3, l2: 0.5)] {
+            let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: reg, initialGuess: [0, 7, 0])
+            let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(), control: .none)
+            #expect(solution.x[1] == 0)
+            let reference = IterativeReference.denseElasticNetISTA(dense, y, l1: reg.l1, l2: reg.l2)
+            #expect(relativeError(solution.x, reference) < 1e-7, "\(reg): \(solution.x) vs \(reference)")
+        }
+    }
+
+    @Test("the dispatcher runs CD when asked")
+    func throughDispatcher() throws {
+        let (a, dense, y, _) = IterativeReference.plantedProblem(rows: 30, columns: 10, density: 0.5, support: 3, noise: 0.1, seed: 101)
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: 0.3))
+        let solution = try LeastSquaresSolver.solve(problem, options: IterativeReference.cdOptions())
+        #expect(solution.report.solver == .cd)
+        #expect(relativeError(solution.x, IterativeReference.denseElasticNetISTA(dense, y, l1: 0.3, l2: 0)) < 1e-7)
+    }
+}
+
+/// A thread-safe counter for callbacks.
+final class CDCallCounter: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
+
+/// A thread-safe log of progress samples.
+final class CDProgressLog: Sendable {
+    private let samples = Mutex<[SolverProgress]>([])
+    func append(_ p: SolverProgress) { samples.withLock { $0.append(p) } }
+    var values: [SolverProgress] { samples.withLock { $0 } }
+}
