@@ -48,12 +48,14 @@ final class ServeProcess {
         try Loopback.request(port, method, path, json: json)
     }
 
-    func waitState(_ id: String, _ states: Set<String>, tries: Int = 600) throws -> RawResponse {
+    /// Polls every 50 ms, for at most 30 s.
+    func waitState(_ id: String, _ states: Set<String>) throws -> RawResponse {
         var last = try call("GET", "/v1/jobs/\(id)")
-        for _ in 0..<tries {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
             if let s = last.json["status"] as? String, states.contains(s) { return last }
             usleep(50_000)
-            last = try call("GET", "/v1/jobs/\(id)?wait=1")
+            last = try call("GET", "/v1/jobs/\(id)")
         }
         throw ClientError(description: "job \(id) never reached \(states): \(last.text)")
     }

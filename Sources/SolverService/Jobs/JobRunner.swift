@@ -3,14 +3,12 @@ import Foundation
 import LeastSquares
 import SparseTensor
 
-/// The body of a solver thread. Owns the job's record while it runs: persists `running`, then the
-/// result file, then the final record (result before record, so a finished record always has its file).
+/// The body of a solver thread. Owns the job's record while it runs: persists the result file, then
+/// the final record (result before record, so a finished record always has its file).
 enum JobRunner {
     /// - Parameter input: the input parsed at submission, if kept; else the durable copy is read.
     static func run(_ snapshot: JobRecord, input: PreparedInput?, store: JobStore, job: RunningJob, settings: JobServiceSettings) -> JobRecord {
-        var r = snapshot
-        // Not fsynced: if a power loss forgets that the job started, it is simply queued again.
-        do { try store.save(r, durability: .processCrash) } catch { settings.log("job \(r.id): cannot save the running state: \(error)") }
+        var r = snapshot  // its running state is on disk already (JobService.pump)
         do {
             switch (r.kind, input) {
             case let (.solve, .solve(parsed)?):

@@ -265,6 +265,12 @@ actor JobService {
             r.state = .running
             r.startedAt = Date()
             r.attempts += 1
+            // Saved before anyone can see it running, so a restart knows it was (the recovery policy
+            // depends on it). Write and rename only, no fsync: this survives kill -9, and if a power
+            // loss forgets it, the job is simply queued again.
+            do { try store.save(r, durability: .processCrash) } catch {
+                settings.log("job \(id): cannot save the running state: \(error)")
+            }
             records[id] = r
             let job = RunningJob()
             running[id] = job
