@@ -20,59 +20,117 @@ enum CoordinateAssembly {
         symmetry == .general ? Double(stored) : 2 * Double(stored)
     }
 
+    /// Bytes `assemble` needs beyond its inputs: the CSR result plus one row-count array per worker.
+    static func workingBytes(rowCount m: Int, expanded: Double) -> Double {
+        StorageBytes.compressed(outer: m, nnz: expanded) + Double(Parallelism.workerCount) * Double(m + 1) * 8
+    }
+
     /// Canonical CSR from triplets (0-based, in range, finite; `values` nil means all ones).
     /// Summed duplicates are checked for overflow.
+    ///
+    /// A parallel counting sort: worker t takes a contiguous range of the triplets and counts its entries per
+    /// row; row r of worker t then starts at `start(r) + Σ_{t'<t} count_t'(r)`, so every worker scatters
+    /// independently and each row keeps the file order of its entries, exactly as one thread would.
     static func assemble(rowCount m: Int, columnCount n: Int, rows: UnsafeBufferPointer<Int32>, columns: UnsafeBufferPointer<Int32>,
                          values: UnsafeBufferPointer<Double>?, symmetry: StoredSymmetry,
                          parallel: Bool = true) throws(SparseError) -> CSRMatrix {
         let count = rows.count
-        // Row counts (mirrored entries count in the column's row); offsets[r] ends as the start of row r.
+        let workers = parallel ? max(1, min(Parallelism.workers(forWork: count), count)) : 1
+        let bounds = (0...workers).map { count / workers * $0 + min($0, count % workers) }
+        let mirror = symmetry != .general
+        // counts[t][r + 1] = entries of worker t in row r (mirrored entries count in the column's row).
+        var counts = [[Int]](repeating: [], count: workers)
+        counts.withUnsafeMutableBufferPointer { cs in
+            Parallelism.run(workers) { t in
+                var c = [Int](repeating: 0, count: m + 1)
+                c.withUnsafeMutableBufferPointer { c in
+                    if mirror {
+                        for k in bounds[t]..<bounds[t + 1] {
+                            let r = Int(rows[k]), j = Int(columns[k])
+                            c[r + 1] += 1
+                            if r != j { c[j + 1] += 1 }
+                        }
+                    } else {
+                        for k in bounds[t]..<bounds[t + 1] { c[Int(rows[k]) + 1] += 1 }
+                    }
+                }
+                cs[t] = c
+            }
+        }
+        // offsets = row starts; counts[t][r] becomes worker t's first slot in row r.
         var offsets = [Int](repeating: 0, count: m + 1)
-        var total = 0
         offsets.withUnsafeMutableBufferPointer { off in
-            if symmetry == .general {
-                for k in 0..<count { off[Int(rows[k]) + 1] += 1 }
-            } else {
-                for k in 0..<count {
-                    let r = Int(rows[k]), c = Int(columns[k])
-                    off[r + 1] += 1
-                    if r != c { off[c + 1] += 1 }
+            var position = 0
+            for r in 0..<m {
+                off[r] = position
+                for t in 0..<workers {
+                    let c = counts[t][r + 1]
+                    counts[t][r] = position
+                    position += c
                 }
             }
-            for r in 0..<m { off[r + 1] += off[r] }
-            total = off[m]
+            off[m] = position
         }
-        // Scatter: `next[r]` walks through row r; using offsets[r] itself and shifting afterwards saves an m-array.
-        var indices = [Int32](repeating: 0, count: total)
-        var vals = [Double](repeating: 0, count: total)
-        offsets.withUnsafeMutableBufferPointer { off in
-            indices.withUnsafeMutableBufferPointer { idx in
-                vals.withUnsafeMutableBufferPointer { v in
-                    for k in 0..<count {
-                        let r = Int(rows[k]), c = columns[k]
-                        let x = values?[k] ?? 1
-                        let p = off[r]
-                        off[r] = p + 1
-                        idx[p] = c
-                        v[p] = x
-                        if symmetry != .general, r != Int(c) {
-                            let q = off[Int(c)]
-                            off[Int(c)] = q + 1
-                            idx[q] = Int32(truncatingIfNeeded: r)
-                            v[q] = symmetry == .skewSymmetric ? -x : x
+        let total = offsets[m]
+        var indices = uninitializedArray(of: Int32.self, count: total)   // every slot is scattered to exactly once
+        var vals = uninitializedArray(of: Double.self, count: total)
+        indices.withUnsafeMutableBufferPointer { idx in
+            vals.withUnsafeMutableBufferPointer { v in
+                counts.withUnsafeMutableBufferPointer { cs in
+                    Parallelism.run(workers) { t in
+                        cs[t].withUnsafeMutableBufferPointer { next in
+                            scatter(bounds[t]..<bounds[t + 1], rows, columns, values, symmetry, next, idx, v)
                         }
                     }
-                    // off[r] is now the end of row r = the start of row r + 1: shift right by one.
-                    if m > 0 {
-                        for r in stride(from: m, to: 0, by: -1) { off[r] = off[r - 1] }
-                        off[0] = 0
-                    }
                 }
             }
         }
+        counts = []
         var storage = CompressedStorage(unchecked: m, n, offsets, indices, vals)
         try canonicalizeLines(&storage, rowMajor: true, parallel: parallel)
         return CSRMatrix(storage: storage)
+    }
+
+    /// Entries `range` into their rows' slots; `next[r]` is this worker's next slot in row r.
+    @inline(__always)
+    private static func scatter(_ range: Range<Int>, _ rows: UnsafeBufferPointer<Int32>, _ columns: UnsafeBufferPointer<Int32>,
+                                _ values: UnsafeBufferPointer<Double>?, _ symmetry: StoredSymmetry,
+                                _ next: UnsafeMutableBufferPointer<Int>, _ idx: UnsafeMutableBufferPointer<Int32>,
+                                _ v: UnsafeMutableBufferPointer<Double>) {
+        switch (symmetry, values) {
+        case (.general, let values?):
+            for k in range {
+                let r = Int(rows[k])
+                let p = next[r]
+                next[r] = p + 1
+                idx[p] = columns[k]
+                v[p] = values[k]
+            }
+        case (.general, nil):
+            for k in range {
+                let r = Int(rows[k])
+                let p = next[r]
+                next[r] = p + 1
+                idx[p] = columns[k]
+                v[p] = 1
+            }
+        default:
+            let sign: Double = symmetry == .skewSymmetric ? -1 : 1
+            for k in range {
+                let r = Int(rows[k]), c = columns[k]
+                let x = values?[k] ?? 1
+                let p = next[r]
+                next[r] = p + 1
+                idx[p] = c
+                v[p] = x
+                if r != Int(c) {
+                    let q = next[Int(c)]
+                    next[Int(c)] = q + 1
+                    idx[q] = Int32(truncatingIfNeeded: r)
+                    v[q] = sign * x
+                }
+            }
+        }
     }
 
     /// Sorts every line by inner index and sums duplicates, compacting the arrays; a no-op (one read pass) when

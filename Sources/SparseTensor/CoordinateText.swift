@@ -102,9 +102,10 @@ enum CoordinateText {
         }
         let capacity = min(counted, layout.declaredEntries ?? counted)
         // One slot at least, so that every buffer has a base address (nothing is written past `capacity`).
-        var rows = [Int32](repeating: 0, count: max(capacity, 1))
-        var columns = [Int32](repeating: 0, count: max(capacity, 1))
-        var values: [Double]? = layout.hasValues ? [Double](repeating: 0, count: max(capacity, 1)) : nil
+        // Not zero-filled: the parse writes every slot below `capacity`, or fails and the arrays are dropped.
+        var rows = uninitializedArray(of: Int32.self, count: max(capacity, 1))
+        var columns = uninitializedArray(of: Int32.self, count: max(capacity, 1))
+        var values: [Double]? = layout.hasValues ? uninitializedArray(of: Double.self, count: max(capacity, 1)) : nil
         var maxima = [(Int, Int)](repeating: (-1, -1), count: chunks.count)
         let rowLimit = layout.shape?.rows ?? Int(Int32.max)
         let columnLimit = layout.shape?.columns ?? Int(Int32.max)
@@ -162,7 +163,7 @@ enum CoordinateText {
             try options.budget.check(Double(counted) * 8, for: "reading \(name) (\(counted) values)")
         }
         let capacity = min(counted, expected ?? counted)
-        var values = [Double](repeating: 0, count: max(capacity, 1))
+        var values = uninitializedArray(of: Double.self, count: max(capacity, 1))
         let failure: LineFailure? = try DecimalParser.with { (decimal) throws(SparseError) -> LineFailure? in
             values.withUnsafeMutableBufferPointer { vp in
                 TextChunks.forEachChunk(chunks, tuning: tuning, totalBytes: end, bytesBefore: start,
@@ -263,6 +264,11 @@ enum CoordinateText {
         if let t = tokens.first, let p = valueProblem(t, what: "value") { return p }
         return "cannot parse \(TextChunks.quote(text, limit: 80)) as a number"
     }
+}
+
+/// An array of a trivial type whose elements the caller will all overwrite (skips the zero-filling pass).
+func uninitializedArray<T: BitwiseCopyable>(of _: T.Type, count: Int) -> [T] {
+    [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }
 
 /// `withUnsafeMutableBufferPointer` on an optional array.

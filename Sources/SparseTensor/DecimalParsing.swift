@@ -186,34 +186,37 @@ struct DecimalParser {
             negative = b[i] == ASCII.minus
             i += 1
         }
+        // Digits accumulate with wrapping arithmetic; w is only used when there are at most 19 significant ones.
         var w: UInt64 = 0
-        var digits = 0           // significant digits kept in w (≤ 19)
-        var q = 0                // decimal exponent of w
-        var truncated = false    // nonzero digits beyond the 19th were dropped
-        var sawDigit = false
+        let integerStart = i
         while i < end, ASCII.isDigit(b[i]) {
-            let d = UInt64(b[i] &- ASCII.zero)
-            sawDigit = true
-            if digits < 19 {
-                if w != 0 || d != 0 { w = w &* 10 &+ d; digits += 1 }
-            } else {
-                q += 1
-                if d != 0 { truncated = true }
-            }
+            w = w &* 10 &+ UInt64(b[i] &- ASCII.zero)
             i += 1
         }
+        var digitCount = i - integerStart
+        var q = 0                // decimal exponent of w
         if i < end, b[i] == ASCII.dot {
             i += 1
+            let fractionStart = i
             while i < end, ASCII.isDigit(b[i]) {
-                let d = UInt64(b[i] &- ASCII.zero)
-                sawDigit = true
-                if digits < 19 {
-                    if w != 0 || d != 0 { w = w &* 10 &+ d; digits += 1 }
-                    q -= 1
-                } else if d != 0 {
-                    truncated = true
-                }
+                w = w &* 10 &+ UInt64(b[i] &- ASCII.zero)
                 i += 1
+            }
+            q = fractionStart - i
+            digitCount += i - fractionStart
+        }
+        let sawDigit = digitCount > 0
+        var truncated = false    // more than 19 significant digits: w is not exact
+        if digitCount > 19 {
+            // Leading zeros (before or after the point) are not significant: count again without them.
+            var k = integerStart
+            var leading = 0
+            while k < i, b[k] == ASCII.zero || b[k] == ASCII.dot {
+                if b[k] == ASCII.zero { leading += 1 }
+                k += 1
+            }
+            if digitCount - leading > 19 {
+                truncated = true
             }
         }
         guard sawDigit else { return nil }
@@ -232,8 +235,8 @@ struct DecimalParser {
             }
             q += negativeExponent ? -e : e
         }
-        if w == 0 { return negative ? -0.0 : 0.0 }
         if !truncated {
+            if w == 0 { return negative ? -0.0 : 0.0 }
             // 1. Clinger: both operands exact, one rounding.
             if w <= 1 << 53, q >= -22, q <= 22 {
                 let v = Double(w)
@@ -243,7 +246,7 @@ struct DecimalParser {
             // 2. Eisel–Lemire.
             if let r = eiselLemire(w, q) { return negative ? -r : r }
         }
-        // 3. strtod on the token's bytes.
+        // 3. strtod on the token's bytes (w wrapped around when truncated).
         return DecimalParser.strtodFallback(b + start, i - start)
     }
 
@@ -300,19 +303,18 @@ struct DecimalParser {
 
 /// Integer tokens (indices, sizes).
 enum IntegerText {
-    /// Parses `digits` (no sign) at `i`. Returns nil when there is no digit or the value exceeds `Int.max`.
+    /// Parses `digits` (no sign) at `i`. Returns nil when there is no digit or more than 18 (indices and counts
+    /// never need that many; 18 digits cannot overflow `Int`).
     @inline(__always)
     static func parseUnsigned(_ b: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int) -> Int? {
-        guard i < end, ASCII.isDigit(b[i]) else { return nil }
+        let start = i
         var v = 0
         while i < end, ASCII.isDigit(b[i]) {
-            let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(Int(b[i] &- ASCII.zero))
-            if o1 || o2 { return nil }
-            v = s
+            v = v &* 10 &+ Int(b[i] &- ASCII.zero)
             i += 1
         }
-        return v
+        let n = i - start
+        return n > 0 && n <= 18 ? v : nil
     }
 }
 

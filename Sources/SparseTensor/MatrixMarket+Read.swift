@@ -25,7 +25,7 @@ enum MatrixMarketReader {
         let expanded = CoordinateAssembly.expandedBound(stored: header.entries, symmetry: header.symmetry)
         // Triplets (16 B each) plus the CSR they become, both alive at the peak.
         try options.budget.check(StorageBytes.coordinate(nnz: Double(header.entries))
-                                     + StorageBytes.compressed(outer: header.rows, nnz: expanded),
+                                     + CoordinateAssembly.workingBytes(rowCount: header.rows, expanded: expanded),
                                  for: "reading \(name) (\(header.rows) × \(header.columns), \(header.entries) entries declared at line \(header.dataFirstLine - 1))")
         let layout = CoordinateLayout(shape: (header.rows, header.columns), declaredEntries: header.entries,
                                       base: options.zeroBased ? 0 : 1, hasValues: header.hasValues,
@@ -62,7 +62,7 @@ enum MatrixMarketReader {
                                   options: ReadOptions) throws(SparseError) -> CSRMatrix {
         let m = header.rows, n = header.columns
         let listed = Double(m) * Double(n)
-        try options.budget.check(listed * 8 + StorageBytes.coordinate(nnz: listed) + StorageBytes.compressed(outer: m, nnz: listed),
+        try options.budget.check(listed * 8 + StorageBytes.coordinate(nnz: listed) + CoordinateAssembly.workingBytes(rowCount: m, expanded: listed),
                                  for: "reading \(name) (a dense \(m) × \(n) array)")
         let values = try CoordinateText.readValues(b, start: header.dataStart, end: count, firstLine: header.dataFirstLine,
                                                    expected: header.entries, comment: .percent, name: name,

@@ -42,6 +42,9 @@ struct ChunkTuning: Sendable {
     var minimumChunkBytes = 256 << 10
     /// Parse on several threads when there is more than one chunk.
     var parallel = true
+
+    /// Threads for `chunks` chunks: `Parallelism.workerCount` (honours `LSQ_THREADS`), at most one per chunk.
+    func workers(chunks: Int) -> Int { parallel ? max(1, min(Parallelism.workerCount, chunks)) : 1 }
 }
 
 /// Parses one entry line that starts at `i` (its first non-blank byte). Returns the index of the line's
@@ -129,10 +132,9 @@ enum TextChunks {
                          comment: CommentMarks, countColons: Bool, tuning: ChunkTuning) {
         chunks.withUnsafeMutableBufferPointer { cs in
             let n = cs.count
-            if tuning.parallel && n > 1 {
-                Parallelism.run(n) { k in count(b, &cs[k], comment: comment, countColons: countColons) }
-            } else {
-                for k in 0..<n { count(b, &cs[k], comment: comment, countColons: countColons) }
+            let workers = tuning.workers(chunks: n)
+            Parallelism.run(workers) { w in
+                for k in stride(from: w, to: n, by: workers) { count(b, &cs[k], comment: comment, countColons: countColons) }
             }
             var line = firstLine, entry = 0, colon = 0
             for k in 0..<n {
@@ -186,14 +188,13 @@ enum TextChunks {
                              _ body: (Int) -> LineFailure?) -> LineFailure? {
         var failures = [LineFailure?](repeating: nil, count: chunks.count)
         let meter = progress.map { ProgressMeter(total: totalBytes, done: bytesBefore, report: $0) }
+        let n = chunks.count
+        let workers = tuning.workers(chunks: n)
         failures.withUnsafeMutableBufferPointer { out in
-            if tuning.parallel && chunks.count > 1 {
-                Parallelism.run(chunks.count) { k in
-                    out[k] = body(k)
-                    meter?.add(chunks[k].end - chunks[k].start)
-                }
-            } else {
-                for k in 0..<chunks.count {
+            // Worker w takes chunks w, w + workers, …: equal-sized chunks keep the workers balanced, and a
+            // worker stops at its first failure (later chunks can only hold later lines).
+            Parallelism.run(workers) { w in
+                for k in stride(from: w, to: n, by: workers) {
                     out[k] = body(k)
                     meter?.add(chunks[k].end - chunks[k].start)
                     if out[k] != nil { break }
