@@ -20,9 +20,16 @@ enum CoordinateAssembly {
         symmetry == .general ? Double(stored) : 2 * Double(stored)
     }
 
+    /// Workers for the scatter: each needs a row-count array of m + 1 entries, so only as many as keep those
+    /// arrays below the triplets' own size (a tall matrix with few entries per row is assembled on one thread).
+    static func workers(rowCount m: Int, entries: Double, parallel: Bool = true) -> Int {
+        guard parallel, entries >= Double(Parallelism.minimumParallelWork) else { return 1 }
+        return max(1, min(Parallelism.workerCount, Int(min(entries / Double(m + 1), 64))))
+    }
+
     /// Bytes `assemble` needs beyond its inputs: the CSR result plus one row-count array per worker.
     static func workingBytes(rowCount m: Int, expanded: Double) -> Double {
-        StorageBytes.compressed(outer: m, nnz: expanded) + Double(Parallelism.workerCount) * Double(m + 1) * 8
+        StorageBytes.compressed(outer: m, nnz: expanded) + Double(workers(rowCount: m, entries: expanded)) * Double(m + 1) * 8
     }
 
     /// Canonical CSR from triplets (0-based, in range, finite; `values` nil means all ones).
@@ -35,7 +42,7 @@ enum CoordinateAssembly {
                          values: UnsafeBufferPointer<Double>?, symmetry: StoredSymmetry,
                          parallel: Bool = true) throws(SparseError) -> CSRMatrix {
         let count = rows.count
-        let workers = parallel ? max(1, min(Parallelism.workers(forWork: count), count)) : 1
+        let workers = min(max(count, 1), self.workers(rowCount: m, entries: Double(count), parallel: parallel))
         let bounds = (0...workers).map { count / workers * $0 + min($0, count % workers) }
         let mirror = symmetry != .general
         // counts[t][r + 1] = entries of worker t in row r (mirrored entries count in the column's row).

@@ -69,6 +69,26 @@ struct IODecimalParsingTests {
         }
     }
 
+    @Test("Eight-at-a-time digit runs stop at every possible non-digit byte, at every offset")
+    func digitRuns() {
+        var rng = SplitMix64(seed: 99)
+        for _ in 0..<3000 {
+            let count = Int(rng.next() % 21)
+            var bytes = (0..<count).map { _ in UInt8(0x30 + rng.next() % 10) }
+            var stop = UInt8(truncatingIfNeeded: rng.next())
+            while ASCII.isDigit(stop) { stop = UInt8(truncatingIfNeeded: rng.next()) }
+            bytes.append(stop)
+            bytes += (0..<Int(rng.next() % 12)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            var expected: UInt64 = 0
+            for d in bytes[0..<count] { expected = expected &* 10 &+ UInt64(d - 0x30) }
+            bytes.withUnsafeBufferPointer { p in
+                var i = 0, w: UInt64 = 0
+                let n = DigitRun.accumulate(p.baseAddress!, &i, p.count, &w)
+                #expect(n == count && i == count && w == expected, "\(bytes): n \(n), w \(w), expected \(expected)")
+            }
+        }
+    }
+
     @Test("Rejects what is not a number")
     func rejects() {
         for s in ["", "-", "+", ".", "e5", "1e", "1e+", "abc", "1.2.3", "nan", "inf", "-inf", "0x1p3", "1,5", "1 2"] {
