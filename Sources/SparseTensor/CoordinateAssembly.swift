@@ -43,83 +43,95 @@ enum CoordinateAssembly {
                          parallel: Bool = true) throws(SparseError) -> CSRMatrix {
         let count = rows.count
         let workers = min(max(count, 1), self.workers(rowCount: m, entries: Double(count), parallel: parallel))
-        let bounds = (0...workers).map { count / workers * $0 + min($0, count % workers) }
-        let mirror = symmetry != .general
-        // counts[t][r + 1] = entries of worker t in row r (mirrored entries count in the column's row).
-        var counts = [[Int]](repeating: [], count: workers)
-        counts.withUnsafeMutableBufferPointer { cs in
-            Parallelism.run(workers) { t in
-                var c = [Int](repeating: 0, count: m + 1)
-                c.withUnsafeMutableBufferPointer { c in
-                    if mirror {
-                        for k in bounds[t]..<bounds[t + 1] {
-                            let r = Int(rows[k]), j = Int(columns[k])
-                            c[r + 1] += 1
-                            if r != j { c[j + 1] += 1 }
-                        }
-                    } else {
-                        for k in bounds[t]..<bounds[t + 1] { c[Int(rows[k]) + 1] += 1 }
-                    }
-                }
-                cs[t] = c
-            }
+        // Slot positions in 32 bits when they fit: half the memory traffic of the random count and scatter.
+        let result: (offsets: [Int], indices: [Int32], values: [Double])
+        if 2 * count < Int(Int32.max) {
+            result = scatterAll(Int32.self, m, rows, columns, values, symmetry, workers)
+        } else {
+            result = scatterAll(Int.self, m, rows, columns, values, symmetry, workers)
         }
-        // offsets = row starts; counts[t][r] becomes worker t's first slot in row r.
-        var offsets = [Int](repeating: 0, count: m + 1)
-        offsets.withUnsafeMutableBufferPointer { off in
-            var position = 0
-            for r in 0..<m {
-                off[r] = position
-                for t in 0..<workers {
-                    let c = counts[t][r + 1]
-                    counts[t][r] = position
-                    position += c
-                }
-            }
-            off[m] = position
-        }
-        let total = offsets[m]
-        var indices = uninitializedArray(of: Int32.self, count: total)   // every slot is scattered to exactly once
-        var vals = uninitializedArray(of: Double.self, count: total)
-        indices.withUnsafeMutableBufferPointer { idx in
-            vals.withUnsafeMutableBufferPointer { v in
-                counts.withUnsafeMutableBufferPointer { cs in
-                    Parallelism.run(workers) { t in
-                        cs[t].withUnsafeMutableBufferPointer { next in
-                            scatter(bounds[t]..<bounds[t + 1], rows, columns, values, symmetry, next, idx, v)
-                        }
-                    }
-                }
-            }
-        }
-        counts = []
-        var storage = CompressedStorage(unchecked: m, n, offsets, indices, vals)
+        var storage = CompressedStorage(unchecked: m, n, result.offsets, result.indices, result.values)
         try canonicalizeLines(&storage, rowMajor: true, parallel: parallel)
         return CSRMatrix(storage: storage)
     }
 
+    /// Count, place, scatter; `I` holds slot positions (Int32 when the entries allow).
+    private static func scatterAll<I: FixedWidthInteger & BitwiseCopyable>(
+        _: I.Type, _ m: Int, _ rows: UnsafeBufferPointer<Int32>, _ columns: UnsafeBufferPointer<Int32>,
+        _ values: UnsafeBufferPointer<Double>?, _ symmetry: StoredSymmetry, _ workers: Int
+    ) -> (offsets: [Int], indices: [Int32], values: [Double]) {
+        let count = rows.count
+        let bounds = (0...workers).map { count / workers * $0 + min($0, count % workers) }
+        let mirror = symmetry != .general
+        let stride = m + 1
+        // counts[t·stride + r + 1] = entries of worker t in row r (mirrored entries count in the column's row).
+        var counts = [I](repeating: 0, count: workers * stride)
+        var offsets = [Int](repeating: 0, count: m + 1)
+        var indices: [Int32] = [], vals: [Double] = []
+        counts.withUnsafeMutableBufferPointer { cs in
+            Parallelism.run(workers) { t in
+                let c = cs.baseAddress! + t * stride
+                if mirror {
+                    for k in bounds[t]..<bounds[t + 1] {
+                        let r = Int(rows[k]), j = Int(columns[k])
+                        c[r + 1] &+= 1
+                        if r != j { c[j + 1] &+= 1 }
+                    }
+                } else {
+                    for k in bounds[t]..<bounds[t + 1] { c[Int(rows[k]) + 1] &+= 1 }
+                }
+            }
+            // offsets = row starts; worker t's count for row r becomes its first slot in row r.
+            offsets.withUnsafeMutableBufferPointer { off in
+                var position = 0
+                for r in 0..<m {
+                    off[r] = position
+                    for t in 0..<workers {
+                        let c = Int(cs[t * stride + r + 1])
+                        cs[t * stride + r] = I(truncatingIfNeeded: position)
+                        position += c
+                    }
+                }
+                off[m] = position
+            }
+            let total = offsets[m]
+            indices = uninitializedArray(of: Int32.self, count: total)   // every slot is scattered to exactly once
+            vals = uninitializedArray(of: Double.self, count: total)
+            indices.withUnsafeMutableBufferPointer { idx in
+                vals.withUnsafeMutableBufferPointer { v in
+                    Parallelism.run(workers) { t in
+                        let next = UnsafeMutableBufferPointer(rebasing: cs[(t * stride)..<(t * stride + stride)])
+                        scatter(bounds[t]..<bounds[t + 1], rows, columns, values, symmetry, next, idx, v)
+                    }
+                }
+            }
+        }
+        return (offsets, indices, vals)
+    }
+
     /// Entries `range` into their rows' slots; `next[r]` is this worker's next slot in row r.
     @inline(__always)
-    private static func scatter(_ range: Range<Int>, _ rows: UnsafeBufferPointer<Int32>, _ columns: UnsafeBufferPointer<Int32>,
-                                _ values: UnsafeBufferPointer<Double>?, _ symmetry: StoredSymmetry,
-                                _ next: UnsafeMutableBufferPointer<Int>, _ idx: UnsafeMutableBufferPointer<Int32>,
-                                _ v: UnsafeMutableBufferPointer<Double>) {
+    private static func scatter<I: FixedWidthInteger>(
+        _ range: Range<Int>, _ rows: UnsafeBufferPointer<Int32>, _ columns: UnsafeBufferPointer<Int32>,
+        _ values: UnsafeBufferPointer<Double>?, _ symmetry: StoredSymmetry,
+        _ next: UnsafeMutableBufferPointer<I>, _ idx: UnsafeMutableBufferPointer<Int32>, _ v: UnsafeMutableBufferPointer<Double>
+    ) {
         switch (symmetry, values) {
         case (.general, let values?):
             for k in range {
                 let r = Int(rows[k])
                 let p = next[r]
-                next[r] = p + 1
-                idx[p] = columns[k]
-                v[p] = values[k]
+                next[r] = p &+ 1
+                idx[Int(p)] = columns[k]
+                v[Int(p)] = values[k]
             }
         case (.general, nil):
             for k in range {
                 let r = Int(rows[k])
                 let p = next[r]
-                next[r] = p + 1
-                idx[p] = columns[k]
-                v[p] = 1
+                next[r] = p &+ 1
+                idx[Int(p)] = columns[k]
+                v[Int(p)] = 1
             }
         default:
             let sign: Double = symmetry == .skewSymmetric ? -1 : 1
@@ -127,14 +139,14 @@ enum CoordinateAssembly {
                 let r = Int(rows[k]), c = columns[k]
                 let x = values?[k] ?? 1
                 let p = next[r]
-                next[r] = p + 1
-                idx[p] = c
-                v[p] = x
+                next[r] = p &+ 1
+                idx[Int(p)] = c
+                v[Int(p)] = x
                 if r != Int(c) {
                     let q = next[Int(c)]
-                    next[Int(c)] = q + 1
-                    idx[q] = Int32(truncatingIfNeeded: r)
-                    v[q] = sign * x
+                    next[Int(c)] = q &+ 1
+                    idx[Int(q)] = Int32(truncatingIfNeeded: r)
+                    v[Int(q)] = sign * x
                 }
             }
         }
@@ -175,7 +187,9 @@ enum CoordinateAssembly {
             }
         }
         guard hasDuplicates else { return }
-        // Sum adjacent duplicates and compact (sequential: lines move left).
+        // Sum adjacent duplicates and compact (sequential: lines move left). The values of a run of duplicates
+        // are summed in ascending order (IEEE total order), so the sum does not depend on the order in which
+        // parallel workers delivered them.
         var write = 0
         s.offsets.withUnsafeMutableBufferPointer { off in
             s.indices.withUnsafeMutableBufferPointer { idx in
@@ -183,15 +197,21 @@ enum CoordinateAssembly {
                     var start = 0
                     for o in 0..<outer {
                         let end = off[o + 1]
-                        let lineStart = write
-                        for p in start..<end {
-                            if write > lineStart, idx[write - 1] == idx[p] {
-                                val[write - 1] += val[p]
-                            } else {
-                                idx[write] = idx[p]
-                                val[write] = val[p]
-                                write += 1
+                        var p = start
+                        while p < end {
+                            var q = p + 1
+                            while q < end, idx[q] == idx[p] { q += 1 }
+                            var sum = val[p]
+                            if q - p > 1 {
+                                var run = val[p..<q].map(totalOrderKey)
+                                run.sort()
+                                sum = valueOfTotalOrderKey(run[0])
+                                for key in run.dropFirst() { sum += valueOfTotalOrderKey(key) }
                             }
+                            idx[write] = idx[p]
+                            val[write] = sum
+                            write += 1
+                            p = q
                         }
                         start = end
                         off[o + 1] = write
@@ -202,6 +222,18 @@ enum CoordinateAssembly {
         s.indices.removeLast(nnz - write)
         s.values.removeLast(nnz - write)
         try s.checkFinite(rowMajor: rowMajor)
+    }
+
+    /// A key whose unsigned order is IEEE 754 totalOrder (−NaN < −Inf < … < −0 < +0 < … < +Inf < +NaN).
+    @inline(__always)
+    static func totalOrderKey(_ x: Double) -> UInt64 {
+        let bits = x.bitPattern
+        return bits >> 63 == 1 ? ~bits : bits | (1 << 63)
+    }
+
+    @inline(__always)
+    static func valueOfTotalOrderKey(_ key: UInt64) -> Double {
+        Double(bitPattern: key >> 63 == 1 ? key & ~(1 << 63) : ~key)
     }
 
     /// Sorts `start..<end` by index, keeping equal indices in their original order (insertion sort for short

@@ -20,10 +20,10 @@ struct CoordinateLineParser: EntryLineParser {
     @inline(__always)
     mutating func parseEntry(_ b: UnsafePointer<UInt8>, _ start: Int, _ end: Int, entry: Int) -> Int {
         var i = start
-        guard let r1 = IntegerText.parseUnsigned(b, &i, end) else { return -1 }
+        guard let r1 = decimal.parseUnsigned(b, &i, end) else { return -1 }
         guard i < end, b[i] == ASCII.space || b[i] == ASCII.tab else { return -1 }
         repeat { i += 1 } while i < end && (b[i] == ASCII.space || b[i] == ASCII.tab)
-        guard let c1 = IntegerText.parseUnsigned(b, &i, end) else { return -1 }
+        guard let c1 = decimal.parseUnsigned(b, &i, end) else { return -1 }
         let r = r1 &- base, c = c1 &- base
         guard r >= 0, r < rowLimit, c >= 0, c < columnLimit else { return -1 }
         var x = 1.0

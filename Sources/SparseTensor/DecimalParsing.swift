@@ -40,13 +40,9 @@ enum ASCII {
 /// Runs of decimal digits, eight at a time (SWAR: one 64-bit load, a mask of the non-digit bytes, three
 /// multiplications), so a 17-digit significand costs three steps instead of seventeen dependent multiply-adds.
 enum DigitRun {
-    /// 10⁰…10⁸.
-    static let powersOfTen: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
-
-    @inline(__always) static func power(_ n: Int) -> UInt64 {
-        withUnsafeBytes(of: powersOfTen) { $0.load(fromByteOffset: 8 * n, as: UInt64.self) }
-    }
+    /// 10ⁿ for n in 0…8, read through a pointer (`DecimalParser.digitPowers`): a switch compiles to an indirect
+    /// jump and a tuple is rebuilt on the stack at every call.
+    static let powersOfTen: [UInt64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]
 
     /// The number whose eight decimal digits (values 0…9, most significant first) are the bytes of `x` in
     /// memory order (byte 0 = lowest on a little-endian load).
@@ -66,7 +62,8 @@ enum DigitRun {
     /// Appends the digits starting at `i` to `w` (w·10ⁿ + digits, wrapping), advances `i` past them and
     /// returns how many there were.
     @inline(__always)
-    static func accumulate(_ b: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ w: inout UInt64) -> Int {
+    static func accumulate(_ b: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ w: inout UInt64,
+                           powers: UnsafePointer<UInt64>) -> Int {
         let start = i
         while i + 8 <= end {
             // Digit bytes become 0…9; any other byte gets its top bit set (by the +0x76, or already had it).
@@ -76,7 +73,7 @@ enum DigitRun {
             if n == 0 { return i - start }
             // Shift the n digits to the top so the word reads as 0…0 d0 … d(n−1).
             let digits = n == 8 ? x : x << UInt64(64 - 8 * n)
-            w = w &* power(n) &+ value(ofEightDigits: digits)
+            w = w &* powers[n] &+ value(ofEightDigits: digits)
             i += n
             if n < 8 { return i - start }
         }
@@ -199,19 +196,22 @@ struct DecimalParser {
     let significands: UnsafePointer<UInt64>
     let exponents: UnsafePointer<Int32>
     let powersOfTen: UnsafePointer<Double>
+    let digitPowers: UnsafePointer<UInt64>
 
     /// Runs `body` with a parser whose tables stay valid for the duration.
     static func with<R>(_ body: (DecimalParser) throws(SparseError) -> R) throws(SparseError) -> R {
         let (s, e) = PowersOfFive.table
-        let t = exactPowersOfTen
+        let t = exactPowersOfTen, d = DigitRun.powersOfTen
         let result: Result<R, SparseError> = s.withUnsafeBufferPointer { sp in
             e.withUnsafeBufferPointer { ep in
                 t.withUnsafeBufferPointer { tp in
-                    do throws(SparseError) {
-                        return .success(try body(DecimalParser(significands: sp.baseAddress!, exponents: ep.baseAddress!,
-                                                               powersOfTen: tp.baseAddress!)))
-                    } catch {
-                        return .failure(error)
+                    d.withUnsafeBufferPointer { dp in
+                        do throws(SparseError) {
+                            return .success(try body(DecimalParser(significands: sp.baseAddress!, exponents: ep.baseAddress!,
+                                                                   powersOfTen: tp.baseAddress!, digitPowers: dp.baseAddress!)))
+                        } catch {
+                            return .failure(error)
+                        }
                     }
                 }
             }
@@ -240,11 +240,11 @@ struct DecimalParser {
         // Digits accumulate with wrapping arithmetic; w is only used when there are at most 19 significant ones.
         var w: UInt64 = 0
         let integerStart = i
-        var digitCount = DigitRun.accumulate(b, &i, end, &w)
+        var digitCount = DigitRun.accumulate(b, &i, end, &w, powers: digitPowers)
         var q = 0                // decimal exponent of w
         if i < end, b[i] == ASCII.dot {
             i += 1
-            let fractionDigits = DigitRun.accumulate(b, &i, end, &w)
+            let fractionDigits = DigitRun.accumulate(b, &i, end, &w, powers: digitPowers)
             q = -fractionDigits
             digitCount += fractionDigits
         }
@@ -291,6 +291,15 @@ struct DecimalParser {
         }
         // 3. strtod on the token's bytes (w wrapped around when truncated).
         return DecimalParser.strtodFallback(b + start, i - start)
+    }
+
+    /// Parses `digits` (no sign) at `i` as an index. Returns nil when there is no digit or more than 18
+    /// (indices never need that many; 18 digits cannot overflow `Int`).
+    @inline(__always)
+    func parseUnsigned(_ b: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int) -> Int? {
+        var v: UInt64 = 0
+        let n = DigitRun.accumulate(b, &i, end, &v, powers: digitPowers)
+        return n > 0 && n <= 18 ? Int(v) : nil
     }
 
     /// w·10^q correctly rounded to a normal double, or nil when the 128-bit approximation of 5^q leaves the
@@ -341,18 +350,6 @@ struct DecimalParser {
             guard let e = endPointer, e - base == count else { return nil }
             return v
         }
-    }
-}
-
-/// Integer tokens (indices, sizes).
-enum IntegerText {
-    /// Parses `digits` (no sign) at `i`. Returns nil when there is no digit or more than 18 (indices and counts
-    /// never need that many; 18 digits cannot overflow `Int`).
-    @inline(__always)
-    static func parseUnsigned(_ b: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int) -> Int? {
-        var v: UInt64 = 0
-        let n = DigitRun.accumulate(b, &i, end, &v)
-        return n > 0 && n <= 18 ? Int(v) : nil
     }
 }
 

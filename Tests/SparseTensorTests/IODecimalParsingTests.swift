@@ -83,7 +83,9 @@ struct IODecimalParsingTests {
             for d in bytes[0..<count] { expected = expected &* 10 &+ UInt64(d - 0x30) }
             bytes.withUnsafeBufferPointer { p in
                 var i = 0, w: UInt64 = 0
-                let n = DigitRun.accumulate(p.baseAddress!, &i, p.count, &w)
+                let n = DigitRun.powersOfTen.withUnsafeBufferPointer { powers in
+                    DigitRun.accumulate(p.baseAddress!, &i, p.count, &w, powers: powers.baseAddress!)
+                }
                 #expect(n == count && i == count && w == expected, "\(bytes): n \(n), w \(w), expected \(expected)")
             }
         }

@@ -45,6 +45,8 @@ struct MatrixMarketFormatTests {
         // Same matrix when parsed on one thread in one chunk and in many tiny chunks.
         let single = try MatrixIO.readMatrix(at: Fixtures.shared(name), options: .singleThreaded()).matrix
         #expect(single == a)
+        let tiny = try MatrixIO.readMatrix(at: Fixtures.shared(name), options: .tinyChunks(2048)).matrix
+        #expect(tiny == a)
     }
 
     @Test("Symmetric files expand to both triangles; pattern values are 1")
