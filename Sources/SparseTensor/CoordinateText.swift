@@ -267,8 +267,26 @@ enum CoordinateText {
 }
 
 /// An array of a trivial type whose elements the caller will all overwrite (skips the zero-filling pass).
+/// Large arrays are advised onto transparent huge pages before their first touch: 512 times fewer page faults
+/// while the parsers fill them.
 func uninitializedArray<T: BitwiseCopyable>(of _: T.Type, count: Int) -> [T] {
-    [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+        adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
+        initialized = count
+    }
+}
+
+/// `madvise(MADV_HUGEPAGE)` on the whole 2 MiB pages inside `buffer` (Linux; a no-op elsewhere or when small).
+func adviseHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
+    #if os(Linux)
+    let hugePage = 2 << 20
+    guard buffer.count >= 4 * hugePage, let base = buffer.baseAddress else { return }
+    let start = (Int(bitPattern: base) + hugePage - 1) & ~(hugePage - 1)
+    let end = (Int(bitPattern: base) + buffer.count) & ~(hugePage - 1)
+    if end > start, let p = UnsafeMutableRawPointer(bitPattern: start) {
+        _ = madvise(p, end - start, MADV_HUGEPAGE)
+    }
+    #endif
 }
 
 /// `withUnsafeMutableBufferPointer` on an optional array.

@@ -49,7 +49,7 @@ struct IODecimalParsingTests {
             if !v.isFinite { v = 1.5 }
             for format in ["%.17g", "%.16e", "%.15g", "%.20g", "%.3f", "%.19e"] {
                 _ = format.withCString { f in withVaList([v]) { vsnprintf(&buffer, 64, f, $0) } }
-                Self.check(String(cString: buffer))
+                Self.check(String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))
             }
             Self.check(v.description)
         }

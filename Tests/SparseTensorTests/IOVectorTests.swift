@@ -46,7 +46,7 @@ struct IOVectorTests {
         var rng = SplitMix64(seed: 4)
         var x = (0..<200).map { _ in rng.nextGaussian() }
         for k in stride(from: 0, to: 200, by: 3) { x[k] = 0 }
-        x[7] = 1e-310
+        x[7] = .leastNonzeroMagnitude * 12345  // subnormal
         x[8] = -1.7976931348623157e308
         for (name, sparse) in [("x.mtx", true), ("y.mtx", false), ("x.npy", false), ("x.txt", false), ("e.mtx", true)] {
             let value = name.hasPrefix("e") ? [] : x
