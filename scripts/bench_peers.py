@@ -32,6 +32,7 @@ def core(path, aat):
     holder = {}
 
     def parse():
+        # lsq's reader returns canonical CSR, so the peer's parse includes the conversion to CSR.
         holder["A"] = scipy.io.mmread(path).tocsr()
 
     out = {"scipy": scipy.__version__, "numpy": np.__version__}

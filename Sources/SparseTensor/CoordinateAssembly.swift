@@ -20,59 +20,136 @@ enum CoordinateAssembly {
         symmetry == .general ? Double(stored) : 2 * Double(stored)
     }
 
+    /// Workers for the scatter: each needs a row-count array of m + 1 entries, so only as many as keep those
+    /// arrays below the triplets' own size (a tall matrix with few entries per row is assembled on one thread).
+    static func workers(rowCount m: Int, entries: Double, parallel: Bool = true) -> Int {
+        guard parallel, entries >= Double(Parallelism.minimumParallelWork) else { return 1 }
+        return max(1, min(Parallelism.workerCount, Int(min(entries / Double(m + 1), 64))))
+    }
+
+    /// Bytes `assemble` needs beyond its inputs: the CSR result plus one row-count array per worker.
+    static func workingBytes(rowCount m: Int, expanded: Double) -> Double {
+        StorageBytes.compressed(outer: m, nnz: expanded) + Double(workers(rowCount: m, entries: expanded)) * Double(m + 1) * 8
+    }
+
     /// Canonical CSR from triplets (0-based, in range, finite; `values` nil means all ones).
     /// Summed duplicates are checked for overflow.
+    ///
+    /// A parallel counting sort: worker t takes a contiguous range of the triplets and counts its entries per
+    /// row; row r of worker t then starts at `start(r) + Σ_{t'<t} count_t'(r)`, so every worker scatters
+    /// independently and each row keeps the file order of its entries, exactly as one thread would.
     static func assemble(rowCount m: Int, columnCount n: Int, rows: UnsafeBufferPointer<Int32>, columns: UnsafeBufferPointer<Int32>,
                          values: UnsafeBufferPointer<Double>?, symmetry: StoredSymmetry,
                          parallel: Bool = true) throws(SparseError) -> CSRMatrix {
         let count = rows.count
-        // Row counts (mirrored entries count in the column's row); offsets[r] ends as the start of row r.
-        var offsets = [Int](repeating: 0, count: m + 1)
-        var total = 0
-        offsets.withUnsafeMutableBufferPointer { off in
-            if symmetry == .general {
-                for k in 0..<count { off[Int(rows[k]) + 1] += 1 }
-            } else {
-                for k in 0..<count {
-                    let r = Int(rows[k]), c = Int(columns[k])
-                    off[r + 1] += 1
-                    if r != c { off[c + 1] += 1 }
-                }
-            }
-            for r in 0..<m { off[r + 1] += off[r] }
-            total = off[m]
+        let workers = min(max(count, 1), self.workers(rowCount: m, entries: Double(count), parallel: parallel))
+        // Slot positions in 32 bits when they fit: half the memory traffic of the random count and scatter.
+        let result: (offsets: [Int], indices: [Int32], values: [Double])
+        if 2 * count < Int(Int32.max) {
+            result = scatterAll(Int32.self, m, rows, columns, values, symmetry, workers)
+        } else {
+            result = scatterAll(Int.self, m, rows, columns, values, symmetry, workers)
         }
-        // Scatter: `next[r]` walks through row r; using offsets[r] itself and shifting afterwards saves an m-array.
-        var indices = [Int32](repeating: 0, count: total)
-        var vals = [Double](repeating: 0, count: total)
-        offsets.withUnsafeMutableBufferPointer { off in
-            indices.withUnsafeMutableBufferPointer { idx in
-                vals.withUnsafeMutableBufferPointer { v in
-                    for k in 0..<count {
-                        let r = Int(rows[k]), c = columns[k]
-                        let x = values?[k] ?? 1
-                        let p = off[r]
-                        off[r] = p + 1
-                        idx[p] = c
-                        v[p] = x
-                        if symmetry != .general, r != Int(c) {
-                            let q = off[Int(c)]
-                            off[Int(c)] = q + 1
-                            idx[q] = Int32(truncatingIfNeeded: r)
-                            v[q] = symmetry == .skewSymmetric ? -x : x
-                        }
-                    }
-                    // off[r] is now the end of row r = the start of row r + 1: shift right by one.
-                    if m > 0 {
-                        for r in stride(from: m, to: 0, by: -1) { off[r] = off[r - 1] }
-                        off[0] = 0
-                    }
-                }
-            }
-        }
-        var storage = CompressedStorage(unchecked: m, n, offsets, indices, vals)
+        var storage = CompressedStorage(unchecked: m, n, result.offsets, result.indices, result.values)
         try canonicalizeLines(&storage, rowMajor: true, parallel: parallel)
         return CSRMatrix(storage: storage)
+    }
+
+    /// Count, place, scatter; `I` holds slot positions (Int32 when the entries allow).
+    private static func scatterAll<I: FixedWidthInteger & BitwiseCopyable>(
+        _: I.Type, _ m: Int, _ rows: UnsafeBufferPointer<Int32>, _ columns: UnsafeBufferPointer<Int32>,
+        _ values: UnsafeBufferPointer<Double>?, _ symmetry: StoredSymmetry, _ workers: Int
+    ) -> (offsets: [Int], indices: [Int32], values: [Double]) {
+        let count = rows.count
+        let bounds = (0...workers).map { count / workers * $0 + min($0, count % workers) }
+        let mirror = symmetry != .general
+        let stride = m + 1
+        // counts[t·stride + r + 1] = entries of worker t in row r (mirrored entries count in the column's row).
+        var counts = [I](repeating: 0, count: workers * stride)
+        var offsets = [Int](repeating: 0, count: m + 1)
+        var indices: [Int32] = [], vals: [Double] = []
+        counts.withUnsafeMutableBufferPointer { cs in
+            Parallelism.run(workers) { t in
+                let c = cs.baseAddress! + t * stride
+                if mirror {
+                    for k in bounds[t]..<bounds[t + 1] {
+                        let r = Int(rows[k]), j = Int(columns[k])
+                        c[r + 1] &+= 1
+                        if r != j { c[j + 1] &+= 1 }
+                    }
+                } else {
+                    for k in bounds[t]..<bounds[t + 1] { c[Int(rows[k]) + 1] &+= 1 }
+                }
+            }
+            // offsets = row starts; worker t's count for row r becomes its first slot in row r.
+            offsets.withUnsafeMutableBufferPointer { off in
+                var position = 0
+                for r in 0..<m {
+                    off[r] = position
+                    for t in 0..<workers {
+                        let c = Int(cs[t * stride + r + 1])
+                        cs[t * stride + r] = I(truncatingIfNeeded: position)
+                        position += c
+                    }
+                }
+                off[m] = position
+            }
+            let total = offsets[m]
+            indices = uninitializedArray(of: Int32.self, count: total)   // every slot is scattered to exactly once
+            vals = uninitializedArray(of: Double.self, count: total)
+            indices.withUnsafeMutableBufferPointer { idx in
+                vals.withUnsafeMutableBufferPointer { v in
+                    Parallelism.run(workers) { t in
+                        let next = UnsafeMutableBufferPointer(rebasing: cs[(t * stride)..<(t * stride + stride)])
+                        scatter(bounds[t]..<bounds[t + 1], rows, columns, values, symmetry, next, idx, v)
+                    }
+                }
+            }
+        }
+        return (offsets, indices, vals)
+    }
+
+    /// Entries `range` into their rows' slots; `next[r]` is this worker's next slot in row r.
+    @inline(__always)
+    private static func scatter<I: FixedWidthInteger>(
+        _ range: Range<Int>, _ rows: UnsafeBufferPointer<Int32>, _ columns: UnsafeBufferPointer<Int32>,
+        _ values: UnsafeBufferPointer<Double>?, _ symmetry: StoredSymmetry,
+        _ next: UnsafeMutableBufferPointer<I>, _ idx: UnsafeMutableBufferPointer<Int32>, _ v: UnsafeMutableBufferPointer<Double>
+    ) {
+        switch (symmetry, values) {
+        case (.general, let values?):
+            for k in range {
+                let r = Int(rows[k])
+                let p = next[r]
+                next[r] = p &+ 1
+                idx[Int(p)] = columns[k]
+                v[Int(p)] = values[k]
+            }
+        case (.general, nil):
+            for k in range {
+                let r = Int(rows[k])
+                let p = next[r]
+                next[r] = p &+ 1
+                idx[Int(p)] = columns[k]
+                v[Int(p)] = 1
+            }
+        default:
+            let sign: Double = symmetry == .skewSymmetric ? -1 : 1
+            for k in range {
+                let r = Int(rows[k]), c = columns[k]
+                let x = values?[k] ?? 1
+                let p = next[r]
+                next[r] = p &+ 1
+                idx[Int(p)] = c
+                v[Int(p)] = x
+                if r != Int(c) {
+                    let q = next[Int(c)]
+                    next[Int(c)] = q &+ 1
+                    idx[Int(q)] = Int32(truncatingIfNeeded: r)
+                    v[Int(q)] = sign * x
+                }
+            }
+        }
     }
 
     /// Sorts every line by inner index and sums duplicates, compacting the arrays; a no-op (one read pass) when
@@ -110,7 +187,9 @@ enum CoordinateAssembly {
             }
         }
         guard hasDuplicates else { return }
-        // Sum adjacent duplicates and compact (sequential: lines move left).
+        // Sum adjacent duplicates and compact (sequential: lines move left). The values of a run of duplicates
+        // are summed in ascending order (IEEE total order), so the sum does not depend on the order in which
+        // parallel workers delivered them.
         var write = 0
         s.offsets.withUnsafeMutableBufferPointer { off in
             s.indices.withUnsafeMutableBufferPointer { idx in
@@ -118,15 +197,21 @@ enum CoordinateAssembly {
                     var start = 0
                     for o in 0..<outer {
                         let end = off[o + 1]
-                        let lineStart = write
-                        for p in start..<end {
-                            if write > lineStart, idx[write - 1] == idx[p] {
-                                val[write - 1] += val[p]
-                            } else {
-                                idx[write] = idx[p]
-                                val[write] = val[p]
-                                write += 1
+                        var p = start
+                        while p < end {
+                            var q = p + 1
+                            while q < end, idx[q] == idx[p] { q += 1 }
+                            var sum = val[p]
+                            if q - p > 1 {
+                                var run = val[p..<q].map(totalOrderKey)
+                                run.sort()
+                                sum = valueOfTotalOrderKey(run[0])
+                                for key in run.dropFirst() { sum += valueOfTotalOrderKey(key) }
                             }
+                            idx[write] = idx[p]
+                            val[write] = sum
+                            write += 1
+                            p = q
                         }
                         start = end
                         off[o + 1] = write
@@ -137,6 +222,18 @@ enum CoordinateAssembly {
         s.indices.removeLast(nnz - write)
         s.values.removeLast(nnz - write)
         try s.checkFinite(rowMajor: rowMajor)
+    }
+
+    /// A key whose unsigned order is IEEE 754 totalOrder (−NaN < −Inf < … < −0 < +0 < … < +Inf < +NaN).
+    @inline(__always)
+    static func totalOrderKey(_ x: Double) -> UInt64 {
+        let bits = x.bitPattern
+        return bits >> 63 == 1 ? ~bits : bits | (1 << 63)
+    }
+
+    @inline(__always)
+    static func valueOfTotalOrderKey(_ key: UInt64) -> Double {
+        Double(bitPattern: key >> 63 == 1 ? key & ~(1 << 63) : ~key)
     }
 
     /// Sorts `start..<end` by index, keeping equal indices in their original order (insertion sort for short

@@ -37,6 +37,54 @@ enum ASCII {
     @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c &- zero < 10 }
 }
 
+/// Runs of decimal digits, eight at a time (SWAR: one 64-bit load, a mask of the non-digit bytes, three
+/// multiplications), so a 17-digit significand costs three steps instead of seventeen dependent multiply-adds.
+enum DigitRun {
+    /// 10ⁿ for n in 0…8, read through a pointer (`DecimalParser.digitPowers`): a switch compiles to an indirect
+    /// jump and a tuple is rebuilt on the stack at every call.
+    static let powersOfTen: [UInt64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]
+
+    /// The number whose eight decimal digits (values 0…9, most significant first) are the bytes of `x` in
+    /// memory order (byte 0 = lowest on a little-endian load).
+    ///
+    /// ```
+    /// bytes d0 … d7  →  d0d1, d2d3, d4d5, d6d7 in bytes 0, 2, 4, 6    (x·10 + x≫8)
+    ///                →  high word: d0d1·10⁶ + d2d3·10⁴ + d4d5·10² + d6d7
+    /// ```
+    @inline(__always) static func value(ofEightDigits x: UInt64) -> UInt64 {
+        let pairs = (x &* 10) &+ (x >> 8)
+        let mask: UInt64 = 0x0000_00FF_0000_00FF
+        let high = (pairs & mask) &* (100 | 1_000_000 << 32)       // d0d1·10⁶ and d4d5·10² in the high word
+        let low = ((pairs >> 16) & mask) &* (1 | 10_000 << 32)      // d2d3·10⁴ and d6d7 in the high word
+        return (high &+ low) >> 32
+    }
+
+    /// Appends the digits starting at `i` to `w` (w·10ⁿ + digits, wrapping), advances `i` past them and
+    /// returns how many there were.
+    @inline(__always)
+    static func accumulate(_ b: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ w: inout UInt64,
+                           powers: UnsafePointer<UInt64>) -> Int {
+        let start = i
+        while i + 8 <= end {
+            // Digit bytes become 0…9; any other byte gets its top bit set (by the +0x76, or already had it).
+            let x = UInt64(littleEndian: UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self)) ^ 0x3030_3030_3030_3030
+            let nonDigits = ((x &+ 0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080
+            let n = nonDigits == 0 ? 8 : nonDigits.trailingZeroBitCount >> 3   // leading digits in this word
+            if n == 0 { return i - start }
+            // Shift the n digits to the top so the word reads as 0…0 d0 … d(n−1).
+            let digits = n == 8 ? x : x << UInt64(64 - 8 * n)
+            w = w &* powers[n] &+ value(ofEightDigits: digits)
+            i += n
+            if n < 8 { return i - start }
+        }
+        while i < end, ASCII.isDigit(b[i]) {
+            w = w &* 10 &+ UInt64(b[i] &- ASCII.zero)
+            i += 1
+        }
+        return i - start
+    }
+}
+
 /// The 128-bit truncations of 5^q for q in `minimumExponent...maximumExponent`, computed once with exact
 /// big-integer arithmetic (no table copied from anywhere).
 ///
@@ -148,19 +196,22 @@ struct DecimalParser {
     let significands: UnsafePointer<UInt64>
     let exponents: UnsafePointer<Int32>
     let powersOfTen: UnsafePointer<Double>
+    let digitPowers: UnsafePointer<UInt64>
 
     /// Runs `body` with a parser whose tables stay valid for the duration.
     static func with<R>(_ body: (DecimalParser) throws(SparseError) -> R) throws(SparseError) -> R {
         let (s, e) = PowersOfFive.table
-        let t = exactPowersOfTen
+        let t = exactPowersOfTen, d = DigitRun.powersOfTen
         let result: Result<R, SparseError> = s.withUnsafeBufferPointer { sp in
             e.withUnsafeBufferPointer { ep in
                 t.withUnsafeBufferPointer { tp in
-                    do throws(SparseError) {
-                        return .success(try body(DecimalParser(significands: sp.baseAddress!, exponents: ep.baseAddress!,
-                                                               powersOfTen: tp.baseAddress!)))
-                    } catch {
-                        return .failure(error)
+                    d.withUnsafeBufferPointer { dp in
+                        do throws(SparseError) {
+                            return .success(try body(DecimalParser(significands: sp.baseAddress!, exponents: ep.baseAddress!,
+                                                                   powersOfTen: tp.baseAddress!, digitPowers: dp.baseAddress!)))
+                        } catch {
+                            return .failure(error)
+                        }
                     }
                 }
             }
@@ -186,34 +237,29 @@ struct DecimalParser {
             negative = b[i] == ASCII.minus
             i += 1
         }
+        // Digits accumulate with wrapping arithmetic; w is only used when there are at most 19 significant ones.
         var w: UInt64 = 0
-        var digits = 0           // significant digits kept in w (≤ 19)
+        let integerStart = i
+        var digitCount = DigitRun.accumulate(b, &i, end, &w, powers: digitPowers)
         var q = 0                // decimal exponent of w
-        var truncated = false    // nonzero digits beyond the 19th were dropped
-        var sawDigit = false
-        while i < end, ASCII.isDigit(b[i]) {
-            let d = UInt64(b[i] &- ASCII.zero)
-            sawDigit = true
-            if digits < 19 {
-                if w != 0 || d != 0 { w = w &* 10 &+ d; digits += 1 }
-            } else {
-                q += 1
-                if d != 0 { truncated = true }
-            }
-            i += 1
-        }
         if i < end, b[i] == ASCII.dot {
             i += 1
-            while i < end, ASCII.isDigit(b[i]) {
-                let d = UInt64(b[i] &- ASCII.zero)
-                sawDigit = true
-                if digits < 19 {
-                    if w != 0 || d != 0 { w = w &* 10 &+ d; digits += 1 }
-                    q -= 1
-                } else if d != 0 {
-                    truncated = true
-                }
-                i += 1
+            let fractionDigits = DigitRun.accumulate(b, &i, end, &w, powers: digitPowers)
+            q = -fractionDigits
+            digitCount += fractionDigits
+        }
+        let sawDigit = digitCount > 0
+        var truncated = false    // more than 19 significant digits: w is not exact
+        if digitCount > 19 {
+            // Leading zeros (before or after the point) are not significant: count again without them.
+            var k = integerStart
+            var leading = 0
+            while k < i, b[k] == ASCII.zero || b[k] == ASCII.dot {
+                if b[k] == ASCII.zero { leading += 1 }
+                k += 1
+            }
+            if digitCount - leading > 19 {
+                truncated = true
             }
         }
         guard sawDigit else { return nil }
@@ -232,8 +278,8 @@ struct DecimalParser {
             }
             q += negativeExponent ? -e : e
         }
-        if w == 0 { return negative ? -0.0 : 0.0 }
         if !truncated {
+            if w == 0 { return negative ? -0.0 : 0.0 }
             // 1. Clinger: both operands exact, one rounding.
             if w <= 1 << 53, q >= -22, q <= 22 {
                 let v = Double(w)
@@ -243,8 +289,17 @@ struct DecimalParser {
             // 2. Eisel–Lemire.
             if let r = eiselLemire(w, q) { return negative ? -r : r }
         }
-        // 3. strtod on the token's bytes.
+        // 3. strtod on the token's bytes (w wrapped around when truncated).
         return DecimalParser.strtodFallback(b + start, i - start)
+    }
+
+    /// Parses `digits` (no sign) at `i` as an index. Returns nil when there is no digit or more than 18
+    /// (indices never need that many; 18 digits cannot overflow `Int`).
+    @inline(__always)
+    func parseUnsigned(_ b: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int) -> Int? {
+        var v: UInt64 = 0
+        let n = DigitRun.accumulate(b, &i, end, &v, powers: digitPowers)
+        return n > 0 && n <= 18 ? Int(v) : nil
     }
 
     /// w·10^q correctly rounded to a normal double, or nil when the 128-bit approximation of 5^q leaves the
@@ -295,24 +350,6 @@ struct DecimalParser {
             guard let e = endPointer, e - base == count else { return nil }
             return v
         }
-    }
-}
-
-/// Integer tokens (indices, sizes).
-enum IntegerText {
-    /// Parses `digits` (no sign) at `i`. Returns nil when there is no digit or the value exceeds `Int.max`.
-    @inline(__always)
-    static func parseUnsigned(_ b: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int) -> Int? {
-        guard i < end, ASCII.isDigit(b[i]) else { return nil }
-        var v = 0
-        while i < end, ASCII.isDigit(b[i]) {
-            let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(Int(b[i] &- ASCII.zero))
-            if o1 || o2 { return nil }
-            v = s
-            i += 1
-        }
-        return v
     }
 }
 

@@ -23,10 +23,16 @@ enum MatrixMarketReader {
     private static func readCoordinate(_ b: UnsafePointer<UInt8>, count: Int, header: MatrixMarketHeader, name: String,
                                        options: ReadOptions) throws(SparseError) -> CSRMatrix {
         let expanded = CoordinateAssembly.expandedBound(stored: header.entries, symmetry: header.symmetry)
-        // Triplets (16 B each) plus the CSR they become, both alive at the peak.
+        let what = "reading \(name) (\(header.rows) × \(header.columns), \(header.entries) entries declared at line \(header.dataFirstLine - 1))"
+        // The CSR result and the per-worker row counts: all the direct path allocates.
+        try options.budget.check(CoordinateAssembly.workingBytes(rowCount: header.rows, expanded: expanded), for: what)
+        if let a = try DirectCSRParsing.read(b, count: count, header: header, name: name, options: options) {
+            return a
+        }
+        // The entry lines do not number what the header declares: the triplet path finds the line at fault
+        // (an earlier malformed line, the first extra entry, or the end of a truncated file).
         try options.budget.check(StorageBytes.coordinate(nnz: Double(header.entries))
-                                     + StorageBytes.compressed(outer: header.rows, nnz: expanded),
-                                 for: "reading \(name) (\(header.rows) × \(header.columns), \(header.entries) entries declared at line \(header.dataFirstLine - 1))")
+                                     + CoordinateAssembly.workingBytes(rowCount: header.rows, expanded: expanded), for: what)
         let layout = CoordinateLayout(shape: (header.rows, header.columns), declaredEntries: header.entries,
                                       base: options.zeroBased ? 0 : 1, hasValues: header.hasValues,
                                       skew: header.symmetry == .skewSymmetric, comment: .percent,
@@ -62,7 +68,7 @@ enum MatrixMarketReader {
                                   options: ReadOptions) throws(SparseError) -> CSRMatrix {
         let m = header.rows, n = header.columns
         let listed = Double(m) * Double(n)
-        try options.budget.check(listed * 8 + StorageBytes.coordinate(nnz: listed) + StorageBytes.compressed(outer: m, nnz: listed),
+        try options.budget.check(listed * 8 + StorageBytes.coordinate(nnz: listed) + CoordinateAssembly.workingBytes(rowCount: m, expanded: listed),
                                  for: "reading \(name) (a dense \(m) × \(n) array)")
         let values = try CoordinateText.readValues(b, start: header.dataStart, end: count, firstLine: header.dataFirstLine,
                                                    expected: header.entries, comment: .percent, name: name,

@@ -19,7 +19,11 @@ enum NPZ {
         } catch {
             throw .malformedFile(file: path, line: 0, reason: "not a readable .npz (zip) archive: \(error)")
         }
-        return try read(archive, name: path, options: options)
+        let a = try read(archive, name: path, options: options)
+        if let progress = options.progress, let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int {
+            progress(size, size)
+        }
+        return a
     }
 
     static func read(data: Data, name: String, options: ReadOptions) throws(SparseError) -> CSRMatrix {

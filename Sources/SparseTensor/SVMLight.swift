@@ -35,9 +35,9 @@ struct SVMLightLineParser: EntryLineParser {
             // qid:n
             if b[i] == 0x71, i + 3 < end, b[i + 1] == 0x69, b[i + 2] == 0x64, b[i + 3] == ASCII.colon {
                 i += 4
-                guard IntegerText.parseUnsigned(b, &i, end) != nil else { return -1 }
+                guard decimal.parseUnsigned(b, &i, end) != nil else { return -1 }
             } else {
-                guard let j1 = IntegerText.parseUnsigned(b, &i, end), i < end, b[i] == ASCII.colon else { return -1 }
+                guard let j1 = decimal.parseUnsigned(b, &i, end), i < end, b[i] == ASCII.colon else { return -1 }
                 i += 1
                 let j = j1 &- base
                 guard j >= 0, j < Int(Int32.max), next < limit,

@@ -42,6 +42,9 @@ struct ChunkTuning: Sendable {
     var minimumChunkBytes = 256 << 10
     /// Parse on several threads when there is more than one chunk.
     var parallel = true
+
+    /// Threads for `chunks` chunks: `Parallelism.workerCount` (honours `LSQ_THREADS`), at most one per chunk.
+    func workers(chunks: Int) -> Int { parallel ? max(1, min(Parallelism.workerCount, chunks)) : 1 }
 }
 
 /// Parses one entry line that starts at `i` (its first non-blank byte). Returns the index of the line's
@@ -129,10 +132,9 @@ enum TextChunks {
                          comment: CommentMarks, countColons: Bool, tuning: ChunkTuning) {
         chunks.withUnsafeMutableBufferPointer { cs in
             let n = cs.count
-            if tuning.parallel && n > 1 {
-                Parallelism.run(n) { k in count(b, &cs[k], comment: comment, countColons: countColons) }
-            } else {
-                for k in 0..<n { count(b, &cs[k], comment: comment, countColons: countColons) }
+            let queue = ChunkQueue(count: n)
+            Parallelism.run(tuning.workers(chunks: n)) { _ in
+                while let k = queue.next() { count(b, &cs[k], comment: comment, countColons: countColons) }
             }
             var line = firstLine, entry = 0, colon = 0
             for k in 0..<n {
@@ -186,17 +188,16 @@ enum TextChunks {
                              _ body: (Int) -> LineFailure?) -> LineFailure? {
         var failures = [LineFailure?](repeating: nil, count: chunks.count)
         let meter = progress.map { ProgressMeter(total: totalBytes, done: bytesBefore, report: $0) }
+        let n = chunks.count
+        let queue = ChunkQueue(count: n)
         failures.withUnsafeMutableBufferPointer { out in
-            if tuning.parallel && chunks.count > 1 {
-                Parallelism.run(chunks.count) { k in
+            // Workers claim chunks in order, so a worker slowed down by the rest of the machine just takes fewer.
+            // After a failure, chunks further on are skipped (they can only hold later lines).
+            Parallelism.run(tuning.workers(chunks: n)) { _ in
+                while let k = queue.next() {
                     out[k] = body(k)
                     meter?.add(chunks[k].end - chunks[k].start)
-                }
-            } else {
-                for k in 0..<chunks.count {
-                    out[k] = body(k)
-                    meter?.add(chunks[k].end - chunks[k].start)
-                    if out[k] != nil { break }
+                    if out[k] != nil { queue.stop(after: k) }
                 }
             }
         }
@@ -220,6 +221,30 @@ enum TextChunks {
     /// A token shortened for messages.
     static func quote(_ token: Substring, limit: Int = 40) -> String {
         token.count <= limit ? "'\(token)'" : "'\(token.prefix(limit))…'"
+    }
+}
+
+/// Hands out chunk numbers 0, 1, 2, … to worker threads (dynamic scheduling), up to an optional stop.
+final class ChunkQueue {
+    private let lock = NSLock()
+    private var nextChunk = 0
+    private var end: Int
+
+    init(count: Int) { end = count }
+
+    func next() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard nextChunk < end else { return nil }
+        nextChunk += 1
+        return nextChunk - 1
+    }
+
+    /// No chunk after `k` is handed out any more.
+    func stop(after k: Int) {
+        lock.lock()
+        end = min(end, k + 1)
+        lock.unlock()
     }
 }
 

@@ -15,7 +15,7 @@ enum TripletFormat {
         let t = try CoordinateText.read(b, start: 0, end: raw.count, firstLine: 1, layout: layout, name: name,
                                         options: options, budgetPerEntry: 28)
         let m = t.maxRow + 1, n = t.maxColumn + 1
-        try options.budget.check(StorageBytes.coordinate(nnz: Double(t.count)) + StorageBytes.compressed(outer: m, nnz: Double(t.count)),
+        try options.budget.check(StorageBytes.coordinate(nnz: Double(t.count)) + CoordinateAssembly.workingBytes(rowCount: m, expanded: Double(t.count)),
                                  for: "reading \(name) (\(m) × \(n) inferred, \(t.count) entries)")
         return try MatrixMarketReader.assemble(t, rows: m, columns: n, symmetry: .general, options: options)
     }

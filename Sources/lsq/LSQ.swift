@@ -8,13 +8,15 @@ struct LSQ: AsyncParsableCommand {
         commandName: "lsq",
         abstract: "Sparse linear least squares: min ½‖y − A·x‖² + λ₁‖x‖₁ + ½λ₂‖x‖².",
         discussion: """
-        Reads Matrix Market (.mtx), SVMlight (.svm/.libsvm), scipy .npz, lsq binary (.lsqb) and CSparse triplet (.tri) files.
+        Reads Matrix Market (.mtx), SVMlight (.svm/.libsvm), scipy .npz, lsq binary (.lsqb) \
+        and CSparse triplet (.tri) files.
 
         EXIT CODES
           0    solved to tolerance (or the command succeeded)
-          1    bad input: missing/unreadable file, bad format, shape mismatch, over the memory budget
+          1    bad input: missing/unreadable file, bad format, shape mismatch,
+               over the memory budget
           2    usage error (unknown option, bad value)
-          3    stopped at an iteration, epoch or time limit without reaching the tolerance
+          3    stopped at an iteration, epoch or time limit before the tolerance
           130  interrupted (Ctrl-C)
         """,
         version: "0.1.0",

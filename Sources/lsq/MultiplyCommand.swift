@@ -9,8 +9,8 @@ struct MultiplyCommand: AsyncParsableCommand {
         commandName: "multiply",
         abstract: "Sparse × sparse products: A·Aᵀ, AᵀA or A·B.",
         discussion: """
-        Before computing, the result's nnz is estimated (exactly on a sample of rows) and the command refuses,
-        printing the estimate and the bytes, when the result would exceed the memory budget (--max-memory).
+        Before computing, the result's nnz is estimated (exactly on a sample of rows) and the command refuses, \
+        printing the estimate and the bytes, when the result would exceed the memory budget (--max-memory). \
         --upper keeps one triangle of a symmetric product, which halves the work and the output.
         """)
 

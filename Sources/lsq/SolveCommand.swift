@@ -10,12 +10,15 @@ struct SolveCommand: AsyncParsableCommand {
         commandName: "solve",
         abstract: "Solve min ½‖y − A·x‖² + λ₁‖x‖₁ + ½λ₂‖x‖² and print the report.",
         discussion: """
-        A and y come from Matrix Market, SVMlight (A and y from one file), .npz, .lsqb or .tri files.
+        A and y come from Matrix Market, SVMlight (A and y from one file), .npz, .lsqb or .tri files. \
         y may be a Matrix Market array/coordinate vector, a .npy array or a text file with one number per line.
 
-        --tol is each solver's main tolerance: LSQR/LSMR atol = btol = t; CD the duality gap relative to f(x);
-        SGD the relative objective decrease per epoch. --epochs caps SGD/CD passes over the data; --max-iter caps
-        LSQR/LSMR iterations. Exit 0 when the tolerance is met, 3 when a limit stopped the solver first.
+        --tol is each solver's main tolerance: LSQR/LSMR atol = btol = t; CD the duality gap relative to f(x); \
+        SGD the relative objective decrease per epoch. --epochs caps SGD/CD passes over the data; --max-iter caps \
+        LSQR/LSMR iterations.
+
+        Exit 0 when the tolerance is met, 3 when a limit stopped the solver first, 1 on bad input, 2 on a usage \
+        error, 130 on Ctrl-C.
         """)
 
     @Argument(help: "The matrix A (m × n).") var matrix: String
@@ -35,7 +38,8 @@ struct SolveCommand: AsyncParsableCommand {
     @Flag(help: "LSQR/LSMR: scale columns to unit norm (Jacobi preconditioning).") var precondition = false
     @Option(help: "CD order: cyclic or random.") var cdOrder: String = "cyclic"
     @Option(help: "SGD schedule: constant, invscaling or adagrad.") var learningRate: String = "adagrad"
-    @Option(help: "SGD base learning rate η₀ (default: from the row norms).") var eta0: Double?
+    @Option(name: [.customLong("eta0"), .customLong("initial-learning-rate")],
+            help: "SGD base learning rate η₀ (default: from the row norms).") var eta0: Double?
     @Option(help: "SGD mini-batch size.") var batchSize: Int = 1
     @Flag(help: "SGD: return the average of the iterates.") var averaging = false
     @Flag(help: "Print the report as one JSON object on stdout.") var json = false

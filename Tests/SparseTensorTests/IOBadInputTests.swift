@@ -233,6 +233,16 @@ struct IOBadInputTests {
         let dir = ScratchDirectory()
         let url = try Self.archive(dir, "ok.npz", Self.csrArrays())
         #expect(try MatrixIO.readMatrix(at: url).matrix.dense() == [[1, 0, 2], [0, 3, 0]])
+        // `format` as a unicode string ('<U3', UTF-32LE), int32 `shape`, float32 data: also what numpy may write.
+        let unicode = try Self.archive(dir, "u.npz", Self.csrArrays().map { a in
+            switch a.0 {
+            case "format": return ("format", "<U3", [], Self.bytes("csr".unicodeScalars.map { UInt32($0.value) }))
+            case "shape": return ("shape", "<i4", [2], Self.bytes([Int32(2), 3]))
+            case "data": return ("data", "<f4", [3], Self.bytes([Float(1), 2, 3]))
+            default: return a
+            }
+        })
+        #expect(try MatrixIO.readMatrix(at: unicode).matrix.dense() == [[1, 0, 2], [0, 3, 0]])
     }
 
     @Test("npz: each missing array is named", arguments: ["indptr", "indices", "data", "shape", "format"])

@@ -33,6 +33,8 @@ struct IODecimalParsingTests {
             "1.9318352386099447E-1", "-1.23456789E205", "1E-300", "99999999999999999999", "1e22", "1e-22", "123e20",
             "4503599627370497.5", "2.5", "0.5e1", "00000.00001", "1234567890123456789", "12345678901234567890",
             "9.999999999999999e22", "1.0000000000000001", "0.99999999999999994", "0.99999999999999995",
+            "18446744073709551616", "36893488147419103232e-5", "0.00000000000000000000000000000000001", "0000000000000000000000000000001.5",
+            "1844674407370955161600000000", "-18446744073709551616.000000000000000000000000e-400",
         ]
         for s in cases { Self.check(s) }
     }
@@ -47,7 +49,7 @@ struct IODecimalParsingTests {
             if !v.isFinite { v = 1.5 }
             for format in ["%.17g", "%.16e", "%.15g", "%.20g", "%.3f", "%.19e"] {
                 _ = format.withCString { f in withVaList([v]) { vsnprintf(&buffer, 64, f, $0) } }
-                Self.check(String(cString: buffer))
+                Self.check(String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))
             }
             Self.check(v.description)
         }
@@ -64,6 +66,28 @@ struct IODecimalParsingTests {
             let e = Int(rng.next() % 700) - 360
             Self.check("\(s)e\(e)")
             Self.check("0.\(s)e\(e / 2)")
+        }
+    }
+
+    @Test("Eight-at-a-time digit runs stop at every possible non-digit byte, at every offset")
+    func digitRuns() {
+        var rng = SplitMix64(seed: 99)
+        for _ in 0..<3000 {
+            let count = Int(rng.next() % 21)
+            var bytes = (0..<count).map { _ in UInt8(0x30 + rng.next() % 10) }
+            var stop = UInt8(truncatingIfNeeded: rng.next())
+            while ASCII.isDigit(stop) { stop = UInt8(truncatingIfNeeded: rng.next()) }
+            bytes.append(stop)
+            bytes += (0..<Int(rng.next() % 12)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            var expected: UInt64 = 0
+            for d in bytes[0..<count] { expected = expected &* 10 &+ UInt64(d - 0x30) }
+            bytes.withUnsafeBufferPointer { p in
+                var i = 0, w: UInt64 = 0
+                let n = DigitRun.powersOfTen.withUnsafeBufferPointer { powers in
+                    DigitRun.accumulate(p.baseAddress!, &i, p.count, &w, powers: powers.baseAddress!)
+                }
+                #expect(n == count && i == count && w == expected, "\(bytes): n \(n), w \(w), expected \(expected)")
+            }
         }
     }
 

@@ -52,6 +52,22 @@ struct IOParallelParsingTests {
         #expect(try MatrixIO.readMatrix(at: dir.file("copy.mtx"), options: .tinyChunks(1000)).matrix == single.matrix)
     }
 
+    @Test("Duplicates sum to the same bits whatever their order in the file")
+    func duplicateOrder() throws {
+        let parts = [0.1, 0.2, 0.3, 1e-17, 5.5, -0.7, 1e16, -1e16]
+        var rng = SplitMix64(seed: 12)
+        var reference: CSRMatrix?
+        for _ in 0..<20 {
+            var order = parts
+            order.shuffle(using: &rng)
+            var text = "%%MatrixMarket matrix coordinate real general\n3 3 \(order.count + 1)\n2 2 1\n"
+            for v in order { text += "3 1 \(v)\n" }
+            let a = try readText(text, options: .tinyChunks(8)).matrix
+            if let reference { #expect(a == reference && a.values[1].bitPattern == reference.values[1].bitPattern) }
+            reference = a
+        }
+    }
+
     @Test("The earliest bad line is reported whichever chunk finds it")
     func earliestError() throws {
         var text = "%%MatrixMarket matrix coordinate real general\n10 10 400\n"
