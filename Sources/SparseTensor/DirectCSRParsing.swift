@@ -140,20 +140,8 @@ enum DirectCSRParsing {
         guard entry == header.entries else { return nil }
 
         // Row starts; each worker's count for row r becomes its first slot in row r.
-        var offsets = [Int](repeating: 0, count: m + 1)
-        counts.withUnsafeMutableBufferPointer { cs in
-            offsets.withUnsafeMutableBufferPointer { off in
-                var position = 0
-                for r in 0..<m {
-                    off[r] = position
-                    for t in 0..<workers {
-                        let c = Int(cs[t * stride + r + 1])
-                        cs[t * stride + r] = I(truncatingIfNeeded: position)
-                        position += c
-                    }
-                }
-                off[m] = position
-            }
+        let offsets = counts.withUnsafeMutableBufferPointer { cs in
+            CoordinateAssembly.placeRows(cs, rowCount: m, workers: workers)
         }
         let total = offsets[m]
         var indices = uninitializedArray(of: Int32.self, count: max(total, 1))   // pass 2 fills every slot, or throws
