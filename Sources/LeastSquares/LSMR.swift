@@ -46,15 +46,8 @@ public enum LSMR {
         let normb = system.bnorm
 
         // β₁u₁ = b,  α₁v₁ = Āᵀu₁
-        var u = system.b
-        var beta = DenseVector.norm(u)
-        var v = [Double](repeating: 0, count: n)
-        var alpha = 0.0
-        if beta > 0 {
-            DenseVector.scale(1 / beta, &u)
-            alpha = normFromSumOfSquares(A.applyTransposeUpdating(u, beta: 0, into: &v), v)
-        }
-        if alpha > 0 { DenseVector.scale(1 / alpha, &v) }
+        var bidiagonal = GolubKahan(A, b: system.b)
+        let alpha = bidiagonal.alpha, beta = bidiagonal.beta
 
         // Initialize variables for the first iteration.
         var itn = 0
@@ -62,7 +55,7 @@ public enum LSMR {
         var alphabar = alpha
         var rho = 1.0, rhobar = 1.0
         var cbar = 1.0, sbar = 0.0
-        var h = v
+        var h = bidiagonal.v
         var hbar = [Double](repeating: 0, count: n)
         var x = [Double](repeating: 0, count: n)
 
@@ -90,12 +83,8 @@ public enum LSMR {
             }
             itn += 1
             // Bidiagonalization: β u = Ā v − α u,  α v = Āᵀ u − β v.
-            beta = normFromSumOfSquares(A.applyUpdating(v, alpha: alpha, into: &u), u)
-            if beta > 0 {
-                DenseVector.scale(1 / beta, &u)
-                alpha = normFromSumOfSquares(A.applyTransposeUpdating(u, beta: beta, into: &v), v)
-                if alpha > 0 { DenseVector.scale(1 / alpha, &v) }
-            }
+            bidiagonal.step()
+            let alpha = bidiagonal.alpha, beta = bidiagonal.beta, v = bidiagonal.v
 
             // Construct rotation Q̂ₖ,₂ₖ₊₁ (eliminates the damping).
             let (chat, shat, alphahat) = symOrtho(alphabar, damp)

@@ -71,19 +71,11 @@ public enum LSQR {
         var cs2 = -1.0, sn2 = 0.0
 
         // β₁u₁ = b,  α₁v₁ = Āᵀu₁
-        var u = system.b
-        var beta = DenseVector.norm(u)
-        var v = [Double](repeating: 0, count: n)
-        var alfa = 0.0
-        if beta > 0 {
-            DenseVector.scale(1 / beta, &u)
-            alfa = normFromSumOfSquares(A.applyTransposeUpdating(u, beta: 0, into: &v), v)
-        }
-        if alfa > 0 { DenseVector.scale(1 / alfa, &v) }
-        var w = v
-        var rhobar = alfa, phibar = beta
-        var rnorm = beta
-        var arnorm = alfa * beta
+        var bidiagonal = GolubKahan(A, b: system.b)
+        var w = bidiagonal.v
+        var rhobar = bidiagonal.alpha, phibar = bidiagonal.beta
+        var rnorm = bidiagonal.beta
+        var arnorm = bidiagonal.alpha * bidiagonal.beta
         // ‖Āᵀb‖ = 0: x = 0 (the correction) is exact.
         if arnorm == 0 { return Run(x: x, istop: 0, itn: 0, anorm: anorm, acond: acond, interruption: nil) }
         if iterLim == 0 { return Run(x: x, istop: 7, itn: 0, anorm: anorm, acond: acond, interruption: nil) }
@@ -94,13 +86,10 @@ public enum LSQR {
             }
             itn += 1
             // Bidiagonalization: β u = Ā v − α u,  α v = Āᵀ u − β v.
-            beta = normFromSumOfSquares(A.applyUpdating(v, alpha: alfa, into: &u), u)
-            if beta > 0 {
-                DenseVector.scale(1 / beta, &u)
-                anorm = (anorm * anorm + alfa * alfa + beta * beta + dampsq).squareRoot()
-                alfa = normFromSumOfSquares(A.applyTransposeUpdating(u, beta: beta, into: &v), v)
-                if alfa > 0 { DenseVector.scale(1 / alfa, &v) }
-            }
+            let previousAlfa = bidiagonal.alpha
+            bidiagonal.step()
+            let alfa = bidiagonal.alpha, beta = bidiagonal.beta, v = bidiagonal.v
+            if beta > 0 { anorm = (anorm * anorm + previousAlfa * previousAlfa + beta * beta + dampsq).squareRoot() }
 
             // Use a plane rotation to eliminate the damping parameter (alters rhobar and phibar).
             var rhobar1 = rhobar, psi = 0.0
