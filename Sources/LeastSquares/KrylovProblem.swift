@@ -114,6 +114,18 @@ struct KrylovProblem {
     }
 
     /// The papers' `istop` (0…7) as a `StopReason`, with a note for the machine-precision variants.
+    /// The driver LSQR and LSMR share: sets up Ā from the problem, runs the solver's `iterate` on it, maps
+    /// its `istop` (or interruption) to a stop reason and builds the solution with `finish`.
+    static func solve(_ problem: LeastSquaresProblem, options: SolverOptions, control: SolveControl, solver: SolverKind,
+                      solverName: String, iterate: (KrylovProblem, SolveClock) -> KrylovRun) throws(SolverError) -> Solution {
+        let clock = SolveClock(control)
+        let system = try KrylovProblem(problem, options: options, solverName: solverName, clock: clock)
+        let run = iterate(system, clock)
+        let (stop, note) = run.interruption.map { ($0, nil) } ?? stopReason(istop: run.istop)
+        return system.finish(z: run.z, problem: problem, solver: solver, iterations: run.iterations, stop: stop, stopNote: note,
+                             normEstimate: run.normEstimate, conditionEstimate: run.conditionEstimate, clock: clock)
+    }
+
     static func stopReason(istop: Int) -> (StopReason, String?) {
         switch istop {
         case 0: return (.zeroSolution, nil)
@@ -144,4 +156,16 @@ struct KrylovProblem {
             setupSeconds: setupSeconds, solveSeconds: elapsed - setupSeconds, diagnostics: diagnostics)
         return Solution(x: x, report: report)
     }
+}
+
+/// The end of an LSQR or LSMR iteration: the iterate z, the papers' `istop` (0…7, see `stopReason`), the
+/// iterations, the solver's estimates of ‖Ā‖ and cond(Ā), and the interruption (cancellation or the time
+/// limit) that ended it early, if any.
+struct KrylovRun {
+    var z: [Double]
+    var istop: Int
+    var iterations: Int
+    var normEstimate: Double
+    var conditionEstimate: Double
+    var interruption: StopReason?
 }

@@ -18,25 +18,11 @@ import SparseTensor
 /// its max(ρ̄)/min(ρ̄) estimate of cond(Ā); residual, gradient and objective are recomputed exactly.
 public enum LSMR {
     public static func solve(_ problem: LeastSquaresProblem, options: SolverOptions, control: SolveControl) throws(SolverError) -> Solution {
-        let clock = SolveClock(control)
-        let system = try KrylovProblem(problem, options: options, solverName: "LSMR", clock: clock)
-        let run = iterate(system, clock: clock)
-        let (stop, note) = run.interruption.map { ($0, nil) } ?? KrylovProblem.stopReason(istop: run.istop)
-        return system.finish(z: run.x, problem: problem, solver: .lsmr, iterations: run.itn, stop: stop, stopNote: note,
-                             normEstimate: run.normA, conditionEstimate: run.condA, clock: clock)
-    }
-
-    struct Run {
-        var x: [Double]
-        var istop: Int
-        var itn: Int
-        var normA: Double
-        var condA: Double
-        var interruption: StopReason?
+        try KrylovProblem.solve(problem, options: options, control: control, solver: .lsmr, solverName: "LSMR", iterate: iterate)
     }
 
     /// The LSMR recurrences of Fong & Saunders (2011), Algorithm 2 (§2.5) with the estimates of §3.
-    static func iterate(_ system: KrylovProblem, clock: SolveClock) -> Run {
+    static func iterate(_ system: KrylovProblem, clock: SolveClock) -> KrylovRun {
         let A = system.op
         let n = A.columnCount
         let damp = system.damp
@@ -74,12 +60,12 @@ public enum LSMR {
         var normr = beta
         let normar = alpha * beta
         // ‖Āᵀb‖ = 0: x = 0 (the correction) is exact.
-        if normar == 0 { return Run(x: x, istop: 0, itn: 0, normA: normA, condA: condA, interruption: nil) }
-        if iterLim == 0 { return Run(x: x, istop: 7, itn: 0, normA: normA, condA: condA, interruption: nil) }
+        if normar == 0 { return KrylovRun(z: x, istop: 0, iterations: 0, normEstimate: normA, conditionEstimate: condA, interruption: nil) }
+        if iterLim == 0 { return KrylovRun(z: x, istop: 7, iterations: 0, normEstimate: normA, conditionEstimate: condA, interruption: nil) }
 
         while istop == 0 {
             if let stop = clock.interruption() {
-                return Run(x: x, istop: 7, itn: itn, normA: normA, condA: condA, interruption: stop)
+                return KrylovRun(z: x, istop: 7, iterations: itn, normEstimate: normA, conditionEstimate: condA, interruption: stop)
             }
             itn += 1
             // Bidiagonalization: β u = Ā v − α u,  α v = Āᵀ u − β v.
@@ -168,6 +154,6 @@ public enum LSMR {
             clock.report(itn, objective: 0.5 * normr * normr, residualNorm: max(r1sq, 0).squareRoot(),
                          fraction: Double(itn) / Double(iterLim))
         }
-        return Run(x: x, istop: istop, itn: itn, normA: normA, condA: condA, interruption: nil)
+        return KrylovRun(z: x, istop: istop, iterations: itn, normEstimate: normA, conditionEstimate: condA, interruption: nil)
     }
 }

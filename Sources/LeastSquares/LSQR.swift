@@ -35,26 +35,11 @@ import SparseTensor
 /// a CSC copy for Aᵀ·u.
 public enum LSQR {
     public static func solve(_ problem: LeastSquaresProblem, options: SolverOptions, control: SolveControl) throws(SolverError) -> Solution {
-        let clock = SolveClock(control)
-        let system = try KrylovProblem(problem, options: options, solverName: "LSQR", clock: clock)
-        let run = iterate(system, clock: clock)
-        let (stop, note) = run.interruption.map { ($0, nil) } ?? KrylovProblem.stopReason(istop: run.istop)
-        return system.finish(z: run.x, problem: problem, solver: .lsqr, iterations: run.itn, stop: stop, stopNote: note,
-                             normEstimate: run.anorm, conditionEstimate: run.acond, clock: clock)
-    }
-
-    /// The outcome of the iteration: the iterate, the paper's `istop`, and its estimates.
-    struct Run {
-        var x: [Double]
-        var istop: Int
-        var itn: Int
-        var anorm: Double
-        var acond: Double
-        var interruption: StopReason?
+        try KrylovProblem.solve(problem, options: options, control: control, solver: .lsqr, solverName: "LSQR", iterate: iterate)
     }
 
     /// The LSQR recurrences of Paige & Saunders (1982), §4 and §6, on `system.op` with `system.damp`.
-    static func iterate(_ system: KrylovProblem, clock: SolveClock) -> Run {
+    static func iterate(_ system: KrylovProblem, clock: SolveClock) -> KrylovRun {
         let A = system.op
         let n = A.columnCount
         let damp = system.damp, dampsq = damp * damp
@@ -77,12 +62,12 @@ public enum LSQR {
         var rnorm = bidiagonal.beta
         var arnorm = bidiagonal.alpha * bidiagonal.beta
         // ‖Āᵀb‖ = 0: x = 0 (the correction) is exact.
-        if arnorm == 0 { return Run(x: x, istop: 0, itn: 0, anorm: anorm, acond: acond, interruption: nil) }
-        if iterLim == 0 { return Run(x: x, istop: 7, itn: 0, anorm: anorm, acond: acond, interruption: nil) }
+        if arnorm == 0 { return KrylovRun(z: x, istop: 0, iterations: 0, normEstimate: anorm, conditionEstimate: acond, interruption: nil) }
+        if iterLim == 0 { return KrylovRun(z: x, istop: 7, iterations: 0, normEstimate: anorm, conditionEstimate: acond, interruption: nil) }
 
         while istop == 0 {
             if let stop = clock.interruption() {
-                return Run(x: x, istop: 7, itn: itn, anorm: anorm, acond: acond, interruption: stop)
+                return KrylovRun(z: x, istop: 7, iterations: itn, normEstimate: anorm, conditionEstimate: acond, interruption: stop)
             }
             itn += 1
             // Bidiagonalization: β u = Ā v − α u,  α v = Āᵀ u − β v.
@@ -161,6 +146,6 @@ public enum LSQR {
             clock.report(itn, objective: 0.5 * rnorm * rnorm, residualNorm: max(r1norm, 0),
                          fraction: Double(itn) / Double(iterLim))
         }
-        return Run(x: x, istop: istop, itn: itn, anorm: anorm, acond: acond, interruption: nil)
+        return KrylovRun(z: x, istop: istop, iterations: itn, normEstimate: anorm, conditionEstimate: acond, interruption: nil)
     }
 }
