@@ -139,6 +139,23 @@ struct KrylovProblem {
         }
     }
 
+    /// The stopping rules LSQR (Paige & Saunders 1982, §6) and LSMR (Fong & Saunders 2011, §3.6) share:
+    /// `istop` for one iteration's tests (test1 = ‖r̄‖/‖b‖, test2 = ‖Āᵀr̄‖/(‖Ā‖‖r̄‖), test3 = 1/cond(Ā),
+    /// t1test = test1/(1 + ‖Ā‖‖x‖/‖b‖), rtol = btol + atol·‖Ā‖‖x‖/‖b‖), or 0 to go on.
+    /// The later tests win: tolerances (1–3) over machine precision (4–6) over the limit (7).
+    func istop(iteration itn: Int, test1: Double, test2: Double, test3: Double, t1test: Double, rtol: Double) -> Int {
+        let ctol = conlim.isFinite ? 1 / conlim : 0
+        var istop = 0
+        if itn >= iterationLimit { istop = 7 }
+        if 1 + test3 <= 1 { istop = 6 }
+        if 1 + test2 <= 1 { istop = 5 }
+        if 1 + t1test <= 1 { istop = 4 }
+        if test3 <= ctol { istop = 3 }
+        if test2 <= atol { istop = 2 }
+        if test1 <= rtol { istop = 1 }
+        return istop
+    }
+
     /// Builds the solution from the iterate z: x = x₀ + C·z, then the exact residual, gradient and
     /// objective at x (`ResidualMeasures`), so that the report does not depend on the recurrences' estimates.
     func finish(z: [Double], problem: LeastSquaresProblem, solver: SolverKind, iterations: Int, stop: StopReason,

@@ -27,7 +27,6 @@ public enum LSMR {
         let n = A.columnCount
         let damp = system.damp
         let atol = system.atol, btol = system.btol
-        let ctol = system.conlim.isFinite ? 1 / system.conlim : 0
         let iterLim = system.iterationLimit
         let normb = system.bnorm
 
@@ -140,14 +139,7 @@ public enum LSMR {
             let t1test = test1 / (1 + normA * normx / normb)
             let rtol = btol + atol * normA * normx / normb
 
-            // The later tests win: tolerances (1–3) over machine precision (4–6) over the limit (7).
-            if itn >= iterLim { istop = 7 }
-            if 1 + test3 <= 1 { istop = 6 }
-            if 1 + test2 <= 1 { istop = 5 }
-            if 1 + t1test <= 1 { istop = 4 }
-            if test3 <= ctol { istop = 3 }
-            if test2 <= atol { istop = 2 }
-            if test1 <= rtol { istop = 1 }
+            istop = system.istop(iteration: itn, test1: test1, test2: test2, test3: test3, t1test: t1test, rtol: rtol)
 
             // normr includes the damping rows: normr² = ‖b − Āx‖² + damp²‖x‖².
             let r1sq = normr * normr - damp * damp * normx * normx

@@ -44,7 +44,6 @@ public enum LSQR {
         let n = A.columnCount
         let damp = system.damp, dampsq = damp * damp
         let atol = system.atol, btol = system.btol
-        let ctol = system.conlim.isFinite ? 1 / system.conlim : 0
         let iterLim = system.iterationLimit
         let bnorm = system.bnorm
         let eps = Double.ulpOfOne
@@ -134,14 +133,7 @@ public enum LSQR {
             let t1test = test1 / (1 + anorm * xnorm / bnorm)
             let rtol = btol + atol * anorm * xnorm / bnorm
 
-            // The later tests win: tolerances (1–3) over machine precision (4–6) over the limit (7).
-            if itn >= iterLim { istop = 7 }
-            if 1 + test3 <= 1 { istop = 6 }
-            if 1 + test2 <= 1 { istop = 5 }
-            if 1 + t1test <= 1 { istop = 4 }
-            if test3 <= ctol { istop = 3 }
-            if test2 <= atol { istop = 2 }
-            if test1 <= rtol { istop = 1 }
+            istop = system.istop(iteration: itn, test1: test1, test2: test2, test3: test3, t1test: t1test, rtol: rtol)
 
             clock.report(itn, objective: 0.5 * rnorm * rnorm, residualNorm: max(r1norm, 0),
                          fraction: Double(itn) / Double(iterLim))
