@@ -114,6 +114,18 @@ struct KrylovProblem {
     }
 
     /// The papers' `istop` (0…7) as a `StopReason`, with a note for the machine-precision variants.
+    /// The driver LSQR and LSMR share: sets up Ā from the problem, runs the solver's `iterate` on it, maps
+    /// its `istop` (or interruption) to a stop reason and builds the solution with `finish`.
+    static func solve(_ problem: LeastSquaresProblem, options: SolverOptions, control: SolveControl, solver: SolverKind,
+                      solverName: String, iterate: (KrylovProblem, SolveClock) -> KrylovRun) throws(SolverError) -> Solution {
+        let clock = SolveClock(control)
+        let system = try KrylovProblem(problem, options: options, solverName: solverName, clock: clock)
+        let run = iterate(system, clock)
+        let (stop, note) = run.interruption.map { ($0, nil) } ?? stopReason(istop: run.istop)
+        return system.finish(z: run.z, problem: problem, solver: solver, iterations: run.iterations, stop: stop, stopNote: note,
+                             normEstimate: run.normEstimate, conditionEstimate: run.conditionEstimate, clock: clock)
+    }
+
     static func stopReason(istop: Int) -> (StopReason, String?) {
         switch istop {
         case 0: return (.zeroSolution, nil)
@@ -125,6 +137,23 @@ struct KrylovProblem {
         case 6: return (.conditionLimit, "cond(Abar) appears too large for this machine (1/cond below eps)")
         default: return (.iterationLimit, nil)
         }
+    }
+
+    /// The stopping rules LSQR (Paige & Saunders 1982, §6) and LSMR (Fong & Saunders 2011, §3.6) share:
+    /// `istop` for one iteration's tests (test1 = ‖r̄‖/‖b‖, test2 = ‖Āᵀr̄‖/(‖Ā‖‖r̄‖), test3 = 1/cond(Ā),
+    /// t1test = test1/(1 + ‖Ā‖‖x‖/‖b‖), rtol = btol + atol·‖Ā‖‖x‖/‖b‖), or 0 to go on.
+    /// The later tests win: tolerances (1–3) over machine precision (4–6) over the limit (7).
+    func istop(iteration itn: Int, test1: Double, test2: Double, test3: Double, t1test: Double, rtol: Double) -> Int {
+        let ctol = conlim.isFinite ? 1 / conlim : 0
+        var istop = 0
+        if itn >= iterationLimit { istop = 7 }
+        if 1 + test3 <= 1 { istop = 6 }
+        if 1 + test2 <= 1 { istop = 5 }
+        if 1 + t1test <= 1 { istop = 4 }
+        if test3 <= ctol { istop = 3 }
+        if test2 <= atol { istop = 2 }
+        if test1 <= rtol { istop = 1 }
+        return istop
     }
 
     /// Builds the solution from the iterate z: x = x₀ + C·z, then the exact residual, gradient and
@@ -144,4 +173,16 @@ struct KrylovProblem {
             setupSeconds: setupSeconds, solveSeconds: elapsed - setupSeconds, diagnostics: diagnostics)
         return Solution(x: x, report: report)
     }
+}
+
+/// The end of an LSQR or LSMR iteration: the iterate z, the papers' `istop` (0…7, see `stopReason`), the
+/// iterations, the solver's estimates of ‖Ā‖ and cond(Ā), and the interruption (cancellation or the time
+/// limit) that ended it early, if any.
+struct KrylovRun {
+    var z: [Double]
+    var istop: Int
+    var iterations: Int
+    var normEstimate: Double
+    var conditionEstimate: Double
+    var interruption: StopReason?
 }

@@ -18,43 +18,21 @@ import SparseTensor
 /// its max(ρ̄)/min(ρ̄) estimate of cond(Ā); residual, gradient and objective are recomputed exactly.
 public enum LSMR {
     public static func solve(_ problem: LeastSquaresProblem, options: SolverOptions, control: SolveControl) throws(SolverError) -> Solution {
-        let clock = SolveClock(control)
-        let system = try KrylovProblem(problem, options: options, solverName: "LSMR", clock: clock)
-        let run = iterate(system, clock: clock)
-        let (stop, note) = run.interruption.map { ($0, nil) } ?? KrylovProblem.stopReason(istop: run.istop)
-        return system.finish(z: run.x, problem: problem, solver: .lsmr, iterations: run.itn, stop: stop, stopNote: note,
-                             normEstimate: run.normA, conditionEstimate: run.condA, clock: clock)
-    }
-
-    struct Run {
-        var x: [Double]
-        var istop: Int
-        var itn: Int
-        var normA: Double
-        var condA: Double
-        var interruption: StopReason?
+        try KrylovProblem.solve(problem, options: options, control: control, solver: .lsmr, solverName: "LSMR", iterate: iterate)
     }
 
     /// The LSMR recurrences of Fong & Saunders (2011), Algorithm 2 (§2.5) with the estimates of §3.
-    static func iterate(_ system: KrylovProblem, clock: SolveClock) -> Run {
+    static func iterate(_ system: KrylovProblem, clock: SolveClock) -> KrylovRun {
         let A = system.op
         let n = A.columnCount
         let damp = system.damp
         let atol = system.atol, btol = system.btol
-        let ctol = system.conlim.isFinite ? 1 / system.conlim : 0
         let iterLim = system.iterationLimit
         let normb = system.bnorm
 
         // β₁u₁ = b,  α₁v₁ = Āᵀu₁
-        var u = system.b
-        var beta = DenseVector.norm(u)
-        var v = [Double](repeating: 0, count: n)
-        var alpha = 0.0
-        if beta > 0 {
-            DenseVector.scale(1 / beta, &u)
-            alpha = normFromSumOfSquares(A.applyTransposeUpdating(u, beta: 0, into: &v), v)
-        }
-        if alpha > 0 { DenseVector.scale(1 / alpha, &v) }
+        var bidiagonal = GolubKahan(A, b: system.b)
+        let alpha = bidiagonal.alpha, beta = bidiagonal.beta
 
         // Initialize variables for the first iteration.
         var itn = 0
@@ -62,7 +40,7 @@ public enum LSMR {
         var alphabar = alpha
         var rho = 1.0, rhobar = 1.0
         var cbar = 1.0, sbar = 0.0
-        var h = v
+        var h = bidiagonal.v
         var hbar = [Double](repeating: 0, count: n)
         var x = [Double](repeating: 0, count: n)
 
@@ -81,21 +59,17 @@ public enum LSMR {
         var normr = beta
         let normar = alpha * beta
         // ‖Āᵀb‖ = 0: x = 0 (the correction) is exact.
-        if normar == 0 { return Run(x: x, istop: 0, itn: 0, normA: normA, condA: condA, interruption: nil) }
-        if iterLim == 0 { return Run(x: x, istop: 7, itn: 0, normA: normA, condA: condA, interruption: nil) }
+        if normar == 0 { return KrylovRun(z: x, istop: 0, iterations: 0, normEstimate: normA, conditionEstimate: condA, interruption: nil) }
+        if iterLim == 0 { return KrylovRun(z: x, istop: 7, iterations: 0, normEstimate: normA, conditionEstimate: condA, interruption: nil) }
 
         while istop == 0 {
             if let stop = clock.interruption() {
-                return Run(x: x, istop: 7, itn: itn, normA: normA, condA: condA, interruption: stop)
+                return KrylovRun(z: x, istop: 7, iterations: itn, normEstimate: normA, conditionEstimate: condA, interruption: stop)
             }
             itn += 1
             // Bidiagonalization: β u = Ā v − α u,  α v = Āᵀ u − β v.
-            beta = normFromSumOfSquares(A.applyUpdating(v, alpha: alpha, into: &u), u)
-            if beta > 0 {
-                DenseVector.scale(1 / beta, &u)
-                alpha = normFromSumOfSquares(A.applyTransposeUpdating(u, beta: beta, into: &v), v)
-                if alpha > 0 { DenseVector.scale(1 / alpha, &v) }
-            }
+            bidiagonal.step()
+            let alpha = bidiagonal.alpha, beta = bidiagonal.beta, v = bidiagonal.v
 
             // Construct rotation Q̂ₖ,₂ₖ₊₁ (eliminates the damping).
             let (chat, shat, alphahat) = symOrtho(alphabar, damp)
@@ -165,20 +139,13 @@ public enum LSMR {
             let t1test = test1 / (1 + normA * normx / normb)
             let rtol = btol + atol * normA * normx / normb
 
-            // The later tests win: tolerances (1–3) over machine precision (4–6) over the limit (7).
-            if itn >= iterLim { istop = 7 }
-            if 1 + test3 <= 1 { istop = 6 }
-            if 1 + test2 <= 1 { istop = 5 }
-            if 1 + t1test <= 1 { istop = 4 }
-            if test3 <= ctol { istop = 3 }
-            if test2 <= atol { istop = 2 }
-            if test1 <= rtol { istop = 1 }
+            istop = system.istop(iteration: itn, test1: test1, test2: test2, test3: test3, t1test: t1test, rtol: rtol)
 
             // normr includes the damping rows: normr² = ‖b − Āx‖² + damp²‖x‖².
             let r1sq = normr * normr - damp * damp * normx * normx
             clock.report(itn, objective: 0.5 * normr * normr, residualNorm: max(r1sq, 0).squareRoot(),
                          fraction: Double(itn) / Double(iterLim))
         }
-        return Run(x: x, istop: istop, itn: itn, normA: normA, condA: condA, interruption: nil)
+        return KrylovRun(z: x, istop: istop, iterations: itn, normEstimate: normA, conditionEstimate: condA, interruption: nil)
     }
 }

@@ -35,31 +35,15 @@ import SparseTensor
 /// a CSC copy for Aᵀ·u.
 public enum LSQR {
     public static func solve(_ problem: LeastSquaresProblem, options: SolverOptions, control: SolveControl) throws(SolverError) -> Solution {
-        let clock = SolveClock(control)
-        let system = try KrylovProblem(problem, options: options, solverName: "LSQR", clock: clock)
-        let run = iterate(system, clock: clock)
-        let (stop, note) = run.interruption.map { ($0, nil) } ?? KrylovProblem.stopReason(istop: run.istop)
-        return system.finish(z: run.x, problem: problem, solver: .lsqr, iterations: run.itn, stop: stop, stopNote: note,
-                             normEstimate: run.anorm, conditionEstimate: run.acond, clock: clock)
-    }
-
-    /// The outcome of the iteration: the iterate, the paper's `istop`, and its estimates.
-    struct Run {
-        var x: [Double]
-        var istop: Int
-        var itn: Int
-        var anorm: Double
-        var acond: Double
-        var interruption: StopReason?
+        try KrylovProblem.solve(problem, options: options, control: control, solver: .lsqr, solverName: "LSQR", iterate: iterate)
     }
 
     /// The LSQR recurrences of Paige & Saunders (1982), §4 and §6, on `system.op` with `system.damp`.
-    static func iterate(_ system: KrylovProblem, clock: SolveClock) -> Run {
+    static func iterate(_ system: KrylovProblem, clock: SolveClock) -> KrylovRun {
         let A = system.op
         let n = A.columnCount
         let damp = system.damp, dampsq = damp * damp
         let atol = system.atol, btol = system.btol
-        let ctol = system.conlim.isFinite ? 1 / system.conlim : 0
         let iterLim = system.iterationLimit
         let bnorm = system.bnorm
         let eps = Double.ulpOfOne
@@ -71,36 +55,25 @@ public enum LSQR {
         var cs2 = -1.0, sn2 = 0.0
 
         // β₁u₁ = b,  α₁v₁ = Āᵀu₁
-        var u = system.b
-        var beta = DenseVector.norm(u)
-        var v = [Double](repeating: 0, count: n)
-        var alfa = 0.0
-        if beta > 0 {
-            DenseVector.scale(1 / beta, &u)
-            alfa = normFromSumOfSquares(A.applyTransposeUpdating(u, beta: 0, into: &v), v)
-        }
-        if alfa > 0 { DenseVector.scale(1 / alfa, &v) }
-        var w = v
-        var rhobar = alfa, phibar = beta
-        var rnorm = beta
-        var arnorm = alfa * beta
+        var bidiagonal = GolubKahan(A, b: system.b)
+        var w = bidiagonal.v
+        var rhobar = bidiagonal.alpha, phibar = bidiagonal.beta
+        var rnorm = bidiagonal.beta
+        var arnorm = bidiagonal.alpha * bidiagonal.beta
         // ‖Āᵀb‖ = 0: x = 0 (the correction) is exact.
-        if arnorm == 0 { return Run(x: x, istop: 0, itn: 0, anorm: anorm, acond: acond, interruption: nil) }
-        if iterLim == 0 { return Run(x: x, istop: 7, itn: 0, anorm: anorm, acond: acond, interruption: nil) }
+        if arnorm == 0 { return KrylovRun(z: x, istop: 0, iterations: 0, normEstimate: anorm, conditionEstimate: acond, interruption: nil) }
+        if iterLim == 0 { return KrylovRun(z: x, istop: 7, iterations: 0, normEstimate: anorm, conditionEstimate: acond, interruption: nil) }
 
         while istop == 0 {
             if let stop = clock.interruption() {
-                return Run(x: x, istop: 7, itn: itn, anorm: anorm, acond: acond, interruption: stop)
+                return KrylovRun(z: x, istop: 7, iterations: itn, normEstimate: anorm, conditionEstimate: acond, interruption: stop)
             }
             itn += 1
             // Bidiagonalization: β u = Ā v − α u,  α v = Āᵀ u − β v.
-            beta = normFromSumOfSquares(A.applyUpdating(v, alpha: alfa, into: &u), u)
-            if beta > 0 {
-                DenseVector.scale(1 / beta, &u)
-                anorm = (anorm * anorm + alfa * alfa + beta * beta + dampsq).squareRoot()
-                alfa = normFromSumOfSquares(A.applyTransposeUpdating(u, beta: beta, into: &v), v)
-                if alfa > 0 { DenseVector.scale(1 / alfa, &v) }
-            }
+            let previousAlfa = bidiagonal.alpha
+            bidiagonal.step()
+            let alfa = bidiagonal.alpha, beta = bidiagonal.beta, v = bidiagonal.v
+            if beta > 0 { anorm = (anorm * anorm + previousAlfa * previousAlfa + beta * beta + dampsq).squareRoot() }
 
             // Use a plane rotation to eliminate the damping parameter (alters rhobar and phibar).
             var rhobar1 = rhobar, psi = 0.0
@@ -160,18 +133,11 @@ public enum LSQR {
             let t1test = test1 / (1 + anorm * xnorm / bnorm)
             let rtol = btol + atol * anorm * xnorm / bnorm
 
-            // The later tests win: tolerances (1–3) over machine precision (4–6) over the limit (7).
-            if itn >= iterLim { istop = 7 }
-            if 1 + test3 <= 1 { istop = 6 }
-            if 1 + test2 <= 1 { istop = 5 }
-            if 1 + t1test <= 1 { istop = 4 }
-            if test3 <= ctol { istop = 3 }
-            if test2 <= atol { istop = 2 }
-            if test1 <= rtol { istop = 1 }
+            istop = system.istop(iteration: itn, test1: test1, test2: test2, test3: test3, t1test: t1test, rtol: rtol)
 
             clock.report(itn, objective: 0.5 * rnorm * rnorm, residualNorm: max(r1norm, 0),
                          fraction: Double(itn) / Double(iterLim))
         }
-        return Run(x: x, istop: istop, itn: itn, anorm: anorm, acond: acond, interruption: nil)
+        return KrylovRun(z: x, istop: istop, iterations: itn, normEstimate: anorm, conditionEstimate: acond, interruption: nil)
     }
 }

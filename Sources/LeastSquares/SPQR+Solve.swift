@@ -88,21 +88,22 @@ final class QRFactorization {
     }
 
     private func solve(_ system: Int32, _ b: [Double], routine: String) throws(SparseError) -> [Double] {
-        let rhs = try CholmodDense(copying: b, context: context)
-        guard let x = SuiteSparseQR_C_solve(system, factors, rhs.pointer, context.common) else {
-            throw SuiteSparseStatus.error(routine: routine, status: context.status < 0 ? context.status : Int(CHOLMOD_INVALID))
-        }
-        let out = CholmodDense(taking: x, context: context)
-        try context.check(routine)
-        return out.values
+        try dense(b, routine: routine) { SuiteSparseQR_C_solve(system, factors, $0, context.common) }
     }
 
     private func apply(_ method: Int32, to b: [Double], routine: String) throws(SparseError) -> [Double] {
+        try dense(b, routine: routine) { SuiteSparseQR_C_qmult(method, factors, $0, context.common) }
+    }
+
+    /// Copies b into a `cholmod_dense`, runs the SuiteSparseQR `call` on it and takes ownership of the dense
+    /// result (a NULL result or a CHOLMOD error status is thrown, naming `routine`).
+    private func dense(_ b: [Double], routine: String,
+                       _ call: (UnsafeMutablePointer<cholmod_dense>) -> UnsafeMutablePointer<cholmod_dense>?) throws(SparseError) -> [Double] {
         let rhs = try CholmodDense(copying: b, context: context)
-        guard let y = SuiteSparseQR_C_qmult(method, factors, rhs.pointer, context.common) else {
+        guard let result = call(rhs.pointer) else {
             throw SuiteSparseStatus.error(routine: routine, status: context.status < 0 ? context.status : Int(CHOLMOD_INVALID))
         }
-        let out = CholmodDense(taking: y, context: context)
+        let out = CholmodDense(taking: result, context: context)
         try context.check(routine)
         return out.values
     }

@@ -75,14 +75,8 @@ enum BinaryMatrixFormat {
 
     /// Reads with one `pread` loop per array, straight into the arrays' storage.
     static func read(path: String, options: ReadOptions) throws(SparseError) -> CSRMatrix {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            let code = errno
-            throw .io(path: path, reason: code == ENOENT ? "no such file" : "cannot open: \(errnoDescription(code))")
-        }
+        let (fd, info) = try openForReading(path)
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .io(path: path, reason: "cannot stat: \(errnoDescription())") }
         let fileSize = Int(info.st_size)
         var header = [UInt8](repeating: 0, count: headerSize)
         let got = try header.typedMutableBytes { (raw) throws(SparseError) -> Int in

@@ -66,7 +66,7 @@ enum CoordinateAssembly {
         let stride = m + 1
         // counts[t·stride + r + 1] = entries of worker t in row r (mirrored entries count in the column's row).
         var counts = [I](repeating: 0, count: workers * stride)
-        var offsets = [Int](repeating: 0, count: m + 1)
+        var offsets: [Int] = []
         var indices: [Int32] = [], vals: [Double] = []
         counts.withUnsafeMutableBufferPointer { cs in
             Parallelism.run(workers) { t in
@@ -81,19 +81,7 @@ enum CoordinateAssembly {
                     for k in bounds[t]..<bounds[t + 1] { c[Int(rows[k]) + 1] &+= 1 }
                 }
             }
-            // offsets = row starts; worker t's count for row r becomes its first slot in row r.
-            offsets.withUnsafeMutableBufferPointer { off in
-                var position = 0
-                for r in 0..<m {
-                    off[r] = position
-                    for t in 0..<workers {
-                        let c = Int(cs[t * stride + r + 1])
-                        cs[t * stride + r] = I(truncatingIfNeeded: position)
-                        position += c
-                    }
-                }
-                off[m] = position
-            }
+            offsets = placeRows(cs, rowCount: m, workers: workers)
             let total = offsets[m]
             indices = uninitializedArray(of: Int32.self, count: total)   // every slot is scattered to exactly once
             vals = uninitializedArray(of: Double.self, count: total)
@@ -107,6 +95,28 @@ enum CoordinateAssembly {
             }
         }
         return (offsets, indices, vals)
+    }
+
+    /// Row starts from per-worker row counts, laid out with stride m + 1 (`counts[t·(m+1) + r + 1]` = entries
+    /// of worker t in row r). Each count is replaced by that worker's first slot in its row
+    /// (`counts[t·(m+1) + r]` = `start(r) + Σ_{t'<t} count_t'(r)`), so the workers can then scatter independently
+    /// and each row keeps the order of its entries. Returns the m + 1 row offsets.
+    static func placeRows<I: FixedWidthInteger>(_ counts: UnsafeMutableBufferPointer<I>, rowCount m: Int, workers: Int) -> [Int] {
+        let stride = m + 1
+        var offsets = [Int](repeating: 0, count: m + 1)
+        offsets.withUnsafeMutableBufferPointer { off in
+            var position = 0
+            for r in 0..<m {
+                off[r] = position
+                for t in 0..<workers {
+                    let c = Int(counts[t * stride + r + 1])
+                    counts[t * stride + r] = I(truncatingIfNeeded: position)
+                    position += c
+                }
+            }
+            off[m] = position
+        }
+        return offsets
     }
 
     /// Entries `range` into their rows' slots; `next[r]` is this worker's next slot in row r.

@@ -19,29 +19,46 @@ struct CoordinateLineParser: EntryLineParser {
 
     @inline(__always)
     mutating func parseEntry(_ b: UnsafePointer<UInt8>, _ start: Int, _ end: Int, entry: Int) -> Int {
-        var i = start
-        guard let r1 = decimal.parseUnsigned(b, &i, end) else { return -1 }
-        guard i < end, b[i] == ASCII.space || b[i] == ASCII.tab else { return -1 }
-        repeat { i += 1 } while i < end && (b[i] == ASCII.space || b[i] == ASCII.tab)
-        guard let c1 = decimal.parseUnsigned(b, &i, end) else { return -1 }
-        let r = r1 &- base, c = c1 &- base
-        guard r >= 0, r < rowLimit, c >= 0, c < columnLimit else { return -1 }
-        var x = 1.0
-        if let values {
-            guard i < end, b[i] == ASCII.space || b[i] == ASCII.tab else { return -1 }
-            repeat { i += 1 } while i < end && (b[i] == ASCII.space || b[i] == ASCII.tab)
-            guard let v = decimal.parseDouble(b, &i, end), v.isFinite else { return -1 }
-            if skew && r == c && v != 0 { return -1 }
-            x = v
-            values[entry] = x
-        }
-        while i < end, ASCII.isBlank(b[i]) { i += 1 }
-        guard i == end || b[i] == ASCII.newline else { return -1 }
+        guard let line = CoordinateLine.parse(b, start, end, decimal: decimal, rowLimit: rowLimit, columnLimit: columnLimit,
+                                              base: base, hasValues: values != nil, skew: skew) else { return -1 }
+        let r = line.row, c = line.column
+        values?[entry] = line.value
         rows[entry] = Int32(truncatingIfNeeded: r)
         columns[entry] = Int32(truncatingIfNeeded: c)
         if r > maxRow { maxRow = r }
         if c > maxColumn { maxColumn = c }
-        return i
+        return line.end
+    }
+}
+
+/// The fast path of one `row column [value]` line, shared by the triplet parser and the direct-to-CSR parser.
+enum CoordinateLine {
+    /// Parses the line starting at `start`: indices separated by blanks, converted from `base` and checked
+    /// against the limits; with `hasValues`, a finite value (which `skew` forbids to be nonzero on the diagonal),
+    /// otherwise 1; then only blanks up to the newline. Returns the 0-based entry and the offset of the line's
+    /// end, or nil when the line is not exactly that (the slow path in `CoordinateText.diagnose` says why).
+    @inline(__always)
+    static func parse(_ b: UnsafePointer<UInt8>, _ start: Int, _ end: Int, decimal: DecimalParser,
+                      rowLimit: Int, columnLimit: Int, base: Int, hasValues: Bool,
+                      skew: Bool) -> (row: Int, column: Int, value: Double, end: Int)? {
+        var i = start
+        guard let r1 = decimal.parseUnsigned(b, &i, end) else { return nil }
+        guard i < end, b[i] == ASCII.space || b[i] == ASCII.tab else { return nil }
+        repeat { i += 1 } while i < end && (b[i] == ASCII.space || b[i] == ASCII.tab)
+        guard let c1 = decimal.parseUnsigned(b, &i, end) else { return nil }
+        let r = r1 &- base, c = c1 &- base
+        guard r >= 0, r < rowLimit, c >= 0, c < columnLimit else { return nil }
+        var x = 1.0
+        if hasValues {
+            guard i < end, b[i] == ASCII.space || b[i] == ASCII.tab else { return nil }
+            repeat { i += 1 } while i < end && (b[i] == ASCII.space || b[i] == ASCII.tab)
+            guard let v = decimal.parseDouble(b, &i, end), v.isFinite else { return nil }
+            if skew && r == c && v != 0 { return nil }
+            x = v
+        }
+        while i < end, ASCII.isBlank(b[i]) { i += 1 }
+        guard i == end || b[i] == ASCII.newline else { return nil }
+        return (r, c, x, i)
     }
 }
 

@@ -31,29 +31,15 @@ struct DirectLineParser<I: FixedWidthInteger>: EntryLineParser {
 
     @inline(__always)
     mutating func parseEntry(_ b: UnsafePointer<UInt8>, _ start: Int, _ end: Int, entry: Int) -> Int {
-        var i = start
-        guard let r1 = decimal.parseUnsigned(b, &i, end) else { return -1 }
-        guard i < end, b[i] == ASCII.space || b[i] == ASCII.tab else { return -1 }
-        repeat { i += 1 } while i < end && (b[i] == ASCII.space || b[i] == ASCII.tab)
-        guard let c1 = decimal.parseUnsigned(b, &i, end) else { return -1 }
-        let r = r1 &- base, c = c1 &- base
-        guard r >= 0, r < rowLimit, c >= 0, c < columnLimit else { return -1 }
-        var x = 1.0
-        if hasValues {
-            guard i < end, b[i] == ASCII.space || b[i] == ASCII.tab else { return -1 }
-            repeat { i += 1 } while i < end && (b[i] == ASCII.space || b[i] == ASCII.tab)
-            guard let v = decimal.parseDouble(b, &i, end), v.isFinite else { return -1 }
-            if symmetry == .skewSymmetric && r == c && v != 0 { return -1 }
-            x = v
-        }
-        while i < end, ASCII.isBlank(b[i]) { i += 1 }
-        guard i == end || b[i] == ASCII.newline else { return -1 }
-        batchRows[batched] = Int32(truncatingIfNeeded: r)
-        batchColumns[batched] = Int32(truncatingIfNeeded: c)
-        batchValues[batched] = x
+        guard let line = CoordinateLine.parse(b, start, end, decimal: decimal, rowLimit: rowLimit, columnLimit: columnLimit,
+                                              base: base, hasValues: hasValues,
+                                              skew: symmetry == .skewSymmetric) else { return -1 }
+        batchRows[batched] = Int32(truncatingIfNeeded: line.row)
+        batchColumns[batched] = Int32(truncatingIfNeeded: line.column)
+        batchValues[batched] = line.value
         batched += 1
         if batched == Self.batchSize { flush() }
-        return i
+        return line.end
     }
 
     /// Scatters the batch into the rows' next slots (and the mirrors of symmetric entries).
@@ -140,20 +126,8 @@ enum DirectCSRParsing {
         guard entry == header.entries else { return nil }
 
         // Row starts; each worker's count for row r becomes its first slot in row r.
-        var offsets = [Int](repeating: 0, count: m + 1)
-        counts.withUnsafeMutableBufferPointer { cs in
-            offsets.withUnsafeMutableBufferPointer { off in
-                var position = 0
-                for r in 0..<m {
-                    off[r] = position
-                    for t in 0..<workers {
-                        let c = Int(cs[t * stride + r + 1])
-                        cs[t * stride + r] = I(truncatingIfNeeded: position)
-                        position += c
-                    }
-                }
-                off[m] = position
-            }
+        let offsets = counts.withUnsafeMutableBufferPointer { cs in
+            CoordinateAssembly.placeRows(cs, rowCount: m, workers: workers)
         }
         let total = offsets[m]
         var indices = uninitializedArray(of: Int32.self, count: max(total, 1))   // pass 2 fills every slot, or throws

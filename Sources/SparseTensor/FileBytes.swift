@@ -11,6 +11,23 @@ func errnoDescription(_ code: Int32 = errno) -> String {
     String(cString: strerror(code))
 }
 
+/// Opens `path` read-only and stats it; the caller closes the descriptor. Errors name the file and the reason
+/// ("no such file", or the system's message).
+func openForReading(_ path: String) throws(SparseError) -> (fd: Int32, info: stat) {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else {
+        let code = errno
+        throw .io(path: path, reason: code == ENOENT ? "no such file" : "cannot open: \(errnoDescription(code))")
+    }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else {
+        let reason = "cannot stat: \(errnoDescription())"
+        close(fd)
+        throw .io(path: path, reason: reason)
+    }
+    return (fd, info)
+}
+
 /// A file's bytes, mapped read-only for the lifetime of the value (no copy; pages come in as the parser touches them).
 /// Empty files are not mapped (mmap rejects length 0).
 final class MappedFile {
@@ -20,14 +37,8 @@ final class MappedFile {
 
     init(path: String) throws(SparseError) {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            let code = errno
-            throw .io(path: path, reason: code == ENOENT ? "no such file" : "cannot open: \(errnoDescription(code))")
-        }
+        let (fd, info) = try openForReading(path)
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .io(path: path, reason: "cannot stat: \(errnoDescription())") }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, reason: "not a regular file") }
         count = Int(info.st_size)
         if count == 0 {

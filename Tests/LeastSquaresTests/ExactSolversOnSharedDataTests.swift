@@ -255,27 +255,11 @@ enum ExactSolverChecks {
         return try CSRMatrix(coo)
     }
 
-    /// Dense solve of a small square system by Gaussian elimination with partial pivoting.
-    static func denseSolve(_ a: [[Double]], _ b: [Double]) -> [Double] {
-        let n = b.count
-        var g = a
-        for i in 0..<n { g[i].append(b[i]) }
-        for c in 0..<n {
-            let p = (c..<n).max { abs(g[$0][c]) < abs(g[$1][c]) }!
-            g.swapAt(c, p)
-            for r in 0..<n where r != c {
-                let f = g[r][c] / g[c][c]
-                if f != 0 { for k in c...n { g[r][k] -= f * g[c][k] } }
-            }
-        }
-        return (0..<n).map { g[$0][n] / g[$0][$0] }
-    }
-
     /// Dense minimum-norm solution of a full-row-rank A·x = b: x = Aᵀ(AAᵀ)⁻¹b.
     static func denseMinimumNorm(_ a: [[Double]], _ b: [Double]) -> [Double] {
         let m = a.count, n = a.first?.count ?? 0
         let aat = (0..<m).map { i in (0..<m).map { k in (0..<n).reduce(0) { $0 + a[i][$1] * a[k][$1] } } }
-        let z = denseSolve(aat, b)
+        let z = DenseReference.solve(aat, b)
         return (0..<n).map { j in (0..<m).reduce(0) { $0 + a[$1][j] * z[$1] } }
     }
 }

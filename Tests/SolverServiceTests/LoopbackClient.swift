@@ -1,5 +1,7 @@
-// SolverServiceTests/LoopbackClient: a blocking raw-socket HTTP/1.1 client for tests (independent of the server's code).
+// SolverServiceTests/LoopbackClient: a blocking raw-socket HTTP/1.1 client for tests (independent of the server's code;
+// only the socket set-up is the load-test client's LoopbackSocket).
 import Foundation
+@testable import SolverService
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,21 +29,11 @@ final class LoopbackConnection {
     private var buffer: [UInt8] = []
 
     init(port: UInt16, timeout: Double = 10) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ClientError(description: "socket: \(errno)") }
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        do {
+            fd = try LoopbackSocket.connect(port: port, receiveTimeout: timeout, sendTimeout: timeout)
+        } catch {
+            throw ClientError(description: error.description)
         }
-        guard rc == 0 else { close(fd); throw ClientError(description: "connect to port \(port): errno \(errno)") }
     }
 
     deinit { close(fd) }

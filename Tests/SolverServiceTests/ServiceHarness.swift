@@ -167,7 +167,7 @@ struct OpenAPIChecker {
             return
         }
         let responses = op["responses"] as? [String: Any] ?? [:]
-        guard let response = responses[String(r.status)] as? [String: Any] else {
+        guard let response = (responses[String(r.status)] as? [String: Any]).map(resolve) else {
             Issue.record("\(method) \(template): status \(r.status) is not documented (\(r.text.prefix(200)))")
             return
         }

@@ -51,11 +51,17 @@ public enum DenseReference {
     /// Gaussian elimination and partial pivoting (small, well-conditioned test problems only).
     public static func ridge(_ a: [[Double]], _ b: [Double], lambda: Double = 0) -> [Double] {
         let n = a.first?.count ?? 0
-        var g = [[Double]](repeating: [Double](repeating: 0, count: n + 1), count: n)
-        for i in 0..<n {
-            for j in 0..<n { g[i][j] = a.reduce(0) { $0 + $1[i] * $1[j] } + (i == j ? lambda : 0) }
-            g[i][n] = zip(a, b).reduce(0) { $0 + $1.0[i] * $1.1 }
-        }
+        let gram = (0..<n).map { i in (0..<n).map { j in a.reduce(0) { $0 + $1[i] * $1[j] } + (i == j ? lambda : 0) } }
+        let rhs = (0..<n).map { i in zip(a, b).reduce(0) { $0 + $1.0[i] * $1.1 } }
+        return solve(gram, rhs)
+    }
+
+    /// Solves the small square system G·x = r by Gauss–Jordan elimination with partial pivoting
+    /// (well-conditioned test systems only).
+    public static func solve(_ gram: [[Double]], _ rhs: [Double]) -> [Double] {
+        let n = rhs.count
+        var g = gram
+        for i in 0..<n { g[i].append(rhs[i]) }
         for c in 0..<n {
             let p = (c..<n).max { abs(g[$0][c]) < abs(g[$1][c]) }!
             g.swapAt(c, p)

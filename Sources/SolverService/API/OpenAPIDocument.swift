@@ -869,6 +869,173 @@ enum OpenAPIDocument {
           "values"
         ]
       }
+    },
+    "responses": {
+      "Accepted": {
+        "description": "Accepted: the job is stored durably and queued.",
+        "headers": {
+          "Location": {
+            "schema": {
+              "type": "string"
+            },
+            "description": "/v1/jobs/{id}"
+          }
+        },
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Job"
+            }
+          }
+        }
+      },
+      "MalformedRequest": {
+        "description": "Malformed request (request line, headers, JSON syntax, field types), with the field path.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "NotAUUID": {
+        "description": "Not a UUID.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "Unauthorized": {
+        "description": "Missing, malformed or wrong bearer token.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "NoSuchJob": {
+        "description": "No such job.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "MethodNotAllowed": {
+        "description": "Method not allowed on this path (see the Allow header).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "NotAcceptable": {
+        "description": "No acceptable format.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "RequestTimeout": {
+        "description": "The request was not received in time.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "NoBody": {
+        "description": "No body.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "BodyTooLarge": {
+        "description": "The body exceeds --max-body.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "RequestLineTooLong": {
+        "description": "The request line is too long.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "UnsupportedContentType": {
+        "description": "Unsupported Content-Type.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "QueueFull": {
+        "description": "The queue is full.",
+        "headers": {
+          "Retry-After": {
+            "schema": {
+              "type": "integer"
+            }
+          }
+        },
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "HeaderFieldsTooLarge": {
+        "description": "Too many or too large header fields.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "ShuttingDown": {
+        "description": "Shutting down.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      }
     }
   },
   "paths": {
@@ -889,14 +1056,7 @@ enum OpenAPIDocument {
             }
           },
           "405": {
-            "description": "Method not allowed on this path (see the Allow header).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/MethodNotAllowed"
           }
         }
       }
@@ -917,24 +1077,10 @@ enum OpenAPIDocument {
             }
           },
           "401": {
-            "description": "Missing, malformed or wrong bearer token.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "405": {
-            "description": "Method not allowed on this path (see the Allow header).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/MethodNotAllowed"
           }
         }
       }
@@ -955,24 +1101,10 @@ enum OpenAPIDocument {
             }
           },
           "401": {
-            "description": "Missing, malformed or wrong bearer token.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "405": {
-            "description": "Method not allowed on this path (see the Allow header).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/MethodNotAllowed"
           }
         }
       }
@@ -1116,102 +1248,31 @@ enum OpenAPIDocument {
         },
         "responses": {
           "202": {
-            "description": "Accepted: the job is stored durably and queued.",
-            "headers": {
-              "Location": {
-                "schema": {
-                  "type": "string"
-                },
-                "description": "/v1/jobs/{id}"
-              }
-            },
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Job"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Accepted"
           },
           "400": {
-            "description": "Malformed request (request line, headers, JSON syntax, field types), with the field path.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/MalformedRequest"
           },
           "401": {
-            "description": "Missing, malformed or wrong bearer token.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "408": {
-            "description": "The request was not received in time.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/RequestTimeout"
           },
           "413": {
-            "description": "The body exceeds --max-body.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BodyTooLarge"
           },
           "414": {
-            "description": "The request line is too long.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/RequestLineTooLong"
           },
           "431": {
-            "description": "Too many or too large header fields.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/HeaderFieldsTooLarge"
           },
           "411": {
-            "description": "No body.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NoBody"
           },
           "415": {
-            "description": "Unsupported Content-Type.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnsupportedContentType"
           },
           "422": {
             "description": "Valid JSON but an invalid problem: index out of range, non-finite value, y length ≠ rows, per-job nnz or memory budget exceeded (details carry the figures).",
@@ -1224,41 +1285,13 @@ enum OpenAPIDocument {
             }
           },
           "429": {
-            "description": "The queue is full.",
-            "headers": {
-              "Retry-After": {
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            },
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/QueueFull"
           },
           "503": {
-            "description": "Shutting down.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/ShuttingDown"
           },
           "405": {
-            "description": "Method not allowed on this path (see the Allow header).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/MethodNotAllowed"
           }
         }
       },
@@ -1313,34 +1346,13 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Malformed request (request line, headers, JSON syntax, field types), with the field path.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/MalformedRequest"
           },
           "401": {
-            "description": "Missing, malformed or wrong bearer token.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "405": {
-            "description": "Method not allowed on this path (see the Allow header).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/MethodNotAllowed"
           }
         }
       }
@@ -1395,34 +1407,13 @@ enum OpenAPIDocument {
             }
           },
           "401": {
-            "description": "Missing, malformed or wrong bearer token.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "404": {
-            "description": "No such job.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NoSuchJob"
           },
           "405": {
-            "description": "Method not allowed on this path (see the Allow header).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/MethodNotAllowed"
           }
         }
       },
@@ -1451,34 +1442,13 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Not a UUID.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotAUUID"
           },
           "401": {
-            "description": "Missing, malformed or wrong bearer token.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "404": {
-            "description": "No such job.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NoSuchJob"
           },
           "409": {
             "description": "Already finished.",
@@ -1491,14 +1461,7 @@ enum OpenAPIDocument {
             }
           },
           "405": {
-            "description": "Method not allowed on this path (see the Allow header).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/MethodNotAllowed"
           }
         }
       }
@@ -1572,14 +1535,7 @@ enum OpenAPIDocument {
             }
           },
           "401": {
-            "description": "Missing, malformed or wrong bearer token.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "404": {
             "description": "No such job, or a product job.",
@@ -1592,14 +1548,7 @@ enum OpenAPIDocument {
             }
           },
           "406": {
-            "description": "No acceptable format.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotAcceptable"
           },
           "409": {
             "description": "No solution yet (queued, running, failed).",
@@ -1612,14 +1561,7 @@ enum OpenAPIDocument {
             }
           },
           "405": {
-            "description": "Method not allowed on this path (see the Allow header).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/MethodNotAllowed"
           }
         }
       }
@@ -1690,44 +1632,16 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Not a UUID.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotAUUID"
           },
           "401": {
-            "description": "Missing, malformed or wrong bearer token.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "404": {
-            "description": "No such job.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NoSuchJob"
           },
           "406": {
-            "description": "No acceptable format.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotAcceptable"
           },
           "409": {
             "description": "No result yet.",
@@ -1740,14 +1654,7 @@ enum OpenAPIDocument {
             }
           },
           "405": {
-            "description": "Method not allowed on this path (see the Allow header).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/MethodNotAllowed"
           }
         }
       }
@@ -1768,102 +1675,31 @@ enum OpenAPIDocument {
         },
         "responses": {
           "202": {
-            "description": "Accepted: the job is stored durably and queued.",
-            "headers": {
-              "Location": {
-                "schema": {
-                  "type": "string"
-                },
-                "description": "/v1/jobs/{id}"
-              }
-            },
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Job"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Accepted"
           },
           "400": {
-            "description": "Malformed request (request line, headers, JSON syntax, field types), with the field path.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/MalformedRequest"
           },
           "401": {
-            "description": "Missing, malformed or wrong bearer token.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "408": {
-            "description": "The request was not received in time.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/RequestTimeout"
           },
           "413": {
-            "description": "The body exceeds --max-body.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BodyTooLarge"
           },
           "414": {
-            "description": "The request line is too long.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/RequestLineTooLong"
           },
           "431": {
-            "description": "Too many or too large header fields.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/HeaderFieldsTooLarge"
           },
           "411": {
-            "description": "No body.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NoBody"
           },
           "415": {
-            "description": "Unsupported Content-Type.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnsupportedContentType"
           },
           "422": {
             "description": "Invalid matrices, or the product's estimated size exceeds the memory budget (details: requiredBytes, budgetBytes, estimatedNNZ).",
@@ -1876,41 +1712,13 @@ enum OpenAPIDocument {
             }
           },
           "429": {
-            "description": "The queue is full.",
-            "headers": {
-              "Retry-After": {
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            },
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/QueueFull"
           },
           "503": {
-            "description": "Shutting down.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/ShuttingDown"
           },
           "405": {
-            "description": "Method not allowed on this path (see the Allow header).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/MethodNotAllowed"
           }
         }
       }
