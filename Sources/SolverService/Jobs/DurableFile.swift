@@ -31,7 +31,7 @@ enum DurableFile {
 
     /// Atomically replaces (or creates) `url` with `data`.
     static func replace(_ url: URL, with data: Data, durability: Durability = .full) throws {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp", isDirectory: false)
         try write(data, to: temporary, sync: durability != .processCrash)
         guard rename(temporary.path, url.path) == 0 else {
             let e = errno

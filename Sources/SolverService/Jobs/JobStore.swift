@@ -46,10 +46,10 @@ struct JobStore: Sendable {
     }
 
     private func prefix(_ id: UUID) -> String { id.uuidString.lowercased() }
-    func submissionFile(_ id: UUID) -> URL { jobsDirectory.appendingPathComponent(prefix(id) + Self.submissionSuffix) }
-    func recordFile(_ id: UUID) -> URL { jobsDirectory.appendingPathComponent(prefix(id) + Self.recordSuffix) }
+    func submissionFile(_ id: UUID) -> URL { jobsDirectory.appendingPathComponent(prefix(id) + Self.submissionSuffix, isDirectory: false) }
+    func recordFile(_ id: UUID) -> URL { jobsDirectory.appendingPathComponent(prefix(id) + Self.recordSuffix, isDirectory: false) }
     /// A result file (`solutionName` or one of `productNames`).
-    func file(_ id: UUID, _ name: String) -> URL { jobsDirectory.appendingPathComponent(prefix(id) + "." + name) }
+    func file(_ id: UUID, _ name: String) -> URL { jobsDirectory.appendingPathComponent(prefix(id) + "." + name, isDirectory: false) }
     private var resultNames: [String] { [Self.solutionName, Self.productNames.indptr, Self.productNames.indices, Self.productNames.values] }
 
     private static func encoder() -> JSONEncoder {
@@ -78,7 +78,7 @@ struct JobStore: Sendable {
     /// and an fsync of the `jobs` directory makes the name durable: two fsyncs. A crash at any point
     /// leaves either no job or a complete one (temporary files are removed at start-up).
     func create(_ record: JobRecord, body: HTTPBody) throws {
-        let temporary = jobsDirectory.appendingPathComponent(".\(prefix(record.id))\(Self.submissionSuffix).tmp")
+        let temporary = jobsDirectory.appendingPathComponent(".\(prefix(record.id))\(Self.submissionSuffix).tmp", isDirectory: false)
         let trailer = try Self.trailer(record)
         do {
             switch body {
