@@ -25,15 +25,13 @@ enum DurableFile {
     enum Durability {
         /// Survives a process crash (`kill -9`) but maybe not a power loss: the rename is atomic, nothing is fsynced.
         case processCrash
-        /// The data is on disk (fsync), the directory entry not yet: the caller syncs the directory after a batch.
-        case dataSynced
         /// Data and directory entry are on disk.
         case full
     }
 
     /// Atomically replaces (or creates) `url` with `data`.
     static func replace(_ url: URL, with data: Data, durability: Durability = .full) throws {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp", isDirectory: false)
         try write(data, to: temporary, sync: durability != .processCrash)
         guard rename(temporary.path, url.path) == 0 else {
             let e = errno
@@ -48,30 +46,47 @@ enum DurableFile {
         let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure(operation: "open", path: url.path, code: errno) }
         defer { close(fd) }
+        try writeAll(fd, data, path: url.path)
+        if sync, fsync(fd) != 0 { throw Failure(operation: "fsync", path: url.path, code: errno) }
+    }
+
+    private static func writeAll(_ fd: Int32, _ data: Data, path: String) throws {
         try data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw Failure(operation: "write", path: url.path, code: errno)
+                    throw Failure(operation: "write", path: path, code: errno)
                 }
                 offset += n
             }
         }
-        if sync, fsync(fd) != 0 { throw Failure(operation: "fsync", path: url.path, code: errno) }
     }
 
-    /// Flushes a file that is already written (a spooled upload).
-    static func sync(_ url: URL) throws {
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+    /// Appends `data` to an existing file (a spooled upload), then flushes the whole file.
+    static func append(_ data: Data, to url: URL) throws {
+        let fd = open(url.path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(operation: "open", path: url.path, code: errno) }
+        defer { close(fd) }
+        try writeAll(fd, data, path: url.path)
+        guard fsync(fd) == 0 else { throw Failure(operation: "fsync", path: url.path, code: errno) }
+    }
+
+    /// Flushes a file that is already written; a file that no longer exists is not an error.
+    static func sync(_ url: URL, ignoringMissing: Bool = false) throws {
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if ignoringMissing, errno == ENOENT { return }
+            throw Failure(operation: "open", path: url.path, code: errno)
+        }
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw Failure(operation: "fsync", path: url.path, code: errno) }
     }
 
-    /// Moves `from` to `to` (same file system) and makes the move durable.
-    static func move(_ from: URL, to: URL) throws {
+    /// Publishes a written (and, for durability, fsynced) file under its final name and makes the
+    /// directory entry durable: `rename(2)`, then `fsync` of the destination directory.
+    static func publish(_ from: URL, as to: URL) throws {
         guard rename(from.path, to.path) == 0 else { throw Failure(operation: "rename", path: to.path, code: errno) }
         try syncDirectory(to.deletingLastPathComponent())
     }

@@ -4,7 +4,8 @@ import LeastSquares
 import SparseTensor
 
 /// The body of a solver thread. Owns the job's record while it runs: persists the result file, then
-/// the final record (result before record, so a finished record always has its file).
+/// the final record (result before record, so a finished record always has its file; a power loss
+/// that keeps the record but not the file is caught at start-up, see `JobStore.loadAll`).
 enum JobRunner {
     /// - Parameter input: the input parsed at submission, if kept; else the durable copy is read.
     static func run(_ snapshot: JobRecord, input: PreparedInput?, store: JobStore, job: RunningJob, settings: JobServiceSettings) -> JobRecord {
@@ -39,8 +40,28 @@ enum JobRunner {
         } else {
             r.finishedAt = Date()
         }
-        do { try store.save(r) } catch { settings.log("job \(r.id): cannot save the final state: \(error)") }
+        do {
+            switch r.state {
+            case .succeeded, .failed:
+                // Written and renamed, not fsynced, before the client can see it: it survives kill -9 at
+                // once and a power loss after the background flush; before that, a power loss makes the
+                // job run again (JobStore.loadAll), which gives the same answer.
+                try store.saveFinished(r, results: r.hasResult ? resultNames(r.kind) : [])
+            default:
+                // Cancelled (a restart must not run it again) or re-queued at shutdown: rare, fully durable.
+                try store.save(r)
+            }
+        } catch {
+            settings.log("job \(r.id): cannot save the final state: \(error)")
+        }
         return r
+    }
+
+    private static func resultNames(_ kind: JobKind) -> [String] {
+        switch kind {
+        case .solve: return [JobStore.solutionName]
+        case .product: return [JobStore.productNames.indptr, JobStore.productNames.indices, JobStore.productNames.values]
+        }
     }
 
     private static func fail(_ r: inout JobRecord, code: String, message: String) {

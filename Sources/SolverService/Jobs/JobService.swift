@@ -354,6 +354,8 @@ actor JobService {
         if !running.isEmpty {
             settings.log("shutdown: \(running.count) job(s) did not stop in time; they stay 'running' on disk and are recovered at the next start")
         }
+        // Finished jobs' files still waiting for their background fsync.
+        store.flusher.flushNow()
     }
 }
 
