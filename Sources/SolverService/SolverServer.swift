@@ -67,9 +67,9 @@ public final class SolverServer: Sendable {
 
     public init(configuration: ServiceConfiguration) throws {
         self.configuration = configuration
-        let store = try JobStore(root: configuration.dataDirectory)
-        self.store = store
         let log = configuration.log ?? { _ in }
+        let store = try JobStore(root: configuration.dataDirectory, log: log)
+        self.store = store
         let settings = JobServiceSettings(
             workers: max(1, configuration.workers), queueLimit: max(0, configuration.queueLimit),
             limits: JobLimits(maxNNZ: configuration.maxJobNNZ, memoryBudget: configuration.jobMemoryBudget),
