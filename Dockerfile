@@ -1,5 +1,7 @@
-# Builds lsq on Swift's Debian image with the same apt packages the scripts install, then runs the CLI.
-FROM swift:6.1-bookworm AS build
+# Builds lsq on Swift's Debian 12 image with the same apt packages the scripts install, then runs the CLI.
+# (Not built on the development machines: they have no Docker engine. The runtime stage keeps the full image
+# because the Swift runtime libraries live there.)
+FROM swift:6.2-bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libsuitesparse-dev libopenblas-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -8,7 +10,7 @@ COPY Sources ./Sources
 COPY Tests ./Tests
 RUN swift build -c release --product lsq
 
-FROM swift:6.1-bookworm-slim
+FROM swift:6.2-bookworm
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libcholmod3 libspqr2 libsuitesparseconfig5 libopenblas0-pthread && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/.build/release/lsq /usr/local/bin/lsq
