@@ -127,9 +127,18 @@ func solve(_ args: [String]) throws {
     options.seed = 7
     let regularization = Regularization(l1: Double(argument("l1", args) ?? "0")!, l2: Double(argument("l2", args) ?? "0")!)
     let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: regularization)
-    let t = now()
-    let solution = try LeastSquaresSolver.solve(problem, options: options)
-    let seconds = now() - t
+    // --repeat k: k solves in this process, the median time reported (each solve allocates afresh).
+    let repeats = max(1, argument("repeat", args).flatMap { Int($0) } ?? 1)
+    var times: [Double] = [], setups: [Double] = []
+    var last: Solution?
+    for _ in 0..<repeats {
+        let t = now()
+        last = try LeastSquaresSolver.solve(problem, options: options)
+        times.append(now() - t)
+        setups.append(last!.report.setupSeconds)
+    }
+    let solution = last!
+    let seconds = times.sorted()[times.count / 2]
     let r = solution.report
     var out: [String: Any] = [
         "solver": r.solver.rawValue, "seconds": seconds, "iterations": r.iterations, "stopReason": r.stopReason.rawValue,
@@ -138,6 +147,9 @@ func solve(_ args: [String]) throws {
         "csrBytes": StorageBytes.compressed(outer: a.rowCount, nnz: Double(a.nnz)),
     ]
     if let g = r.dualityGap { out["dualityGap"] = g }
+    out["setupSeconds"] = setups.sorted()[setups.count / 2]
+    if repeats > 1 { out["allSeconds"] = times }
+    out["diagnostics"] = r.diagnostics
     emit(out)
 }
 
