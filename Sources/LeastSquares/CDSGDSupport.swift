@@ -54,6 +54,12 @@ final class ScratchBuffer<Element> {
         pointer.initialize(repeating: value)
     }
 
+    /// Allocates without initialising (for plain numbers that are written before they are read:
+    /// no zero-fill pass over memory the caller overwrites anyway).
+    init(uninitializedCount count: Int) where Element: BitwiseCopyable {
+        pointer = UnsafeMutableBufferPointer<Element>.allocate(capacity: max(count, 0))
+    }
+
     init(_ array: [Element]) {
         pointer = UnsafeMutableBufferPointer<Element>.allocate(capacity: array.count)
         _ = pointer.initialize(from: array)
@@ -87,3 +93,4 @@ struct ProgressThrottle {
         return false
     }
 }
+

@@ -23,7 +23,7 @@ extension CDKernel {
                 let xj = x[j]
                 if xj != 0 {
                     // r ← r + x_j·ã_j, x_j ← 0
-                    for p in off[j]..<off[j + 1] { r[Int(idx[p])] += xj * val[p] }
+                    for p in entries(j) { r[Int(idx[p])] += xj * val[p] }
                     x[j] = 0
                     changed = true
                 }
