@@ -94,3 +94,11 @@ struct ProgressThrottle {
     }
 }
 
+
+/// Runs `first` and `second` concurrently (on two threads when the dispatcher has them) and returns
+/// when both are done. The two must touch disjoint data; neither may wait for the other.
+func runConcurrently(_ first: () -> Void, _ second: () -> Void) {
+    Parallelism.run(2) { k in
+        if k == 0 { first() } else { second() }
+    }
+}

@@ -317,6 +317,11 @@ final class SGDChunk {
     let local: ScratchBuffer<Int32>
     let rowCapacity: Int
     let nonzeroCapacity: Int
+    /// The position in the order of the first laid-out row, and where each laid-out row starts in the
+    /// source (recorded by `layout`, which reads it anyway: a second random read of the source's
+    /// offsets in `copy` cost a third of the copy's time).
+    private(set) var start = 0
+    let sourceStart: ScratchBuffer<Int>
 
     init(rowCapacity: Int, nonzeroCapacity: Int, weighted: Bool) {
         self.rowCapacity = rowCapacity
@@ -327,6 +332,7 @@ final class SGDChunk {
         y = ScratchBuffer(repeating: 0.0, count: rowCapacity)
         w = ScratchBuffer(repeating: 0.0, count: weighted ? rowCapacity : 0)
         local = ScratchBuffer((0..<rowCapacity).map { Int32(truncatingIfNeeded: $0) })
+        sourceStart = ScratchBuffer(repeating: 0, count: rowCapacity)
     }
 
     var rows: SGDRows {
@@ -335,14 +341,22 @@ final class SGDChunk {
     }
 
     /// Copies whole batches of `order[first...]` from `source` while they fit; returns the number of
-    /// rows copied (0 when even the first batch does not fit: step it in place).
-    ///
-    /// Two passes: the row extents, then the copy of whole rows, on all cores when the chunk is big
-    /// (independent loads, so many cache misses are in flight at once).
+    /// rows copied (0 when even the first batch does not fit: step it in place). The copy runs on all
+    /// cores when the chunk is big (independent loads, so many cache misses are in flight at once).
     func gather(_ source: SGDRows, order: UnsafeMutableBufferPointer<Int32>, from first: Int, batch: Int) -> Int {
+        let rows = layout(source, order: order, from: first, batch: batch)
+        let workers = rows > 1 ? Parallelism.workers(forWork: off.pointer[rows]) : 1
+        Parallelism.run(workers) { part in
+            copy(source, order: order, rows: (rows * part / workers)..<(rows * (part + 1) / workers))
+        }
+        return rows
+    }
+
+    /// Which whole batches of `order[first...]` fit, and where each row goes: fills `off[0...rows]`
+    /// and returns the number of rows (0 when even the first batch does not fit).
+    func layout(_ source: SGDRows, order: UnsafeMutableBufferPointer<Int32>, from first: Int, batch: Int) -> Int {
         let m = order.count
-        let chunkOff = off.pointer
-        // Pass 1: which rows fit, and where they will go.
+        let chunkOff = off.pointer, from = sourceStart.pointer
         var rows = 0, nonzeros = 0
         chunkOff[0] = 0
         var next = first
@@ -356,29 +370,45 @@ final class SGDChunk {
             if rows + (last - next) > rowCapacity || nonzeros + size > nonzeroCapacity { break }
             for k in next..<last {
                 let i = Int(order[k])
+                from[rows] = source.off[i]
                 nonzeros += source.off[i + 1] - source.off[i]
                 rows += 1
                 chunkOff[rows] = nonzeros
             }
             next = last
         }
-        // Pass 2: the copy, with y and the weights, split over the cores (each copies whole rows).
-        let chunkIdx = idx.pointer, chunkVal = val.pointer, chunkY = y.pointer, chunkW = w.pointer
-        let workers = rows > 1 ? Parallelism.workers(forWork: nonzeros) : 1
-        Parallelism.run(workers) { part in
-            let lo = rows * part / workers, hi = rows * (part + 1) / workers
-            for t in lo..<hi {
-                let i = Int(order[first + t])
-                let start = source.off[i]
-                let base = chunkOff[t], count = chunkOff[t + 1] - base
-                for q in 0..<count {
-                    chunkIdx[base &+ q] = source.idx[start &+ q]
-                    chunkVal[base &+ q] = source.val[start &+ q]
-                }
-                chunkY[t] = source.y[i]
-                if !source.w.isEmpty { chunkW[t] = source.w[i] }
-            }
-        }
+        start = first
         return rows
+    }
+
+    /// Copies the laid-out local rows `rows` (whole rows, with y and the weights) from `source`.
+    /// Disjoint ranges may be copied concurrently.
+    func copy(_ source: SGDRows, order: UnsafeMutableBufferPointer<Int32>, rows: Range<Int>) {
+        let chunkOff = off.pointer, chunkIdx = idx.pointer, chunkVal = val.pointer, chunkY = y.pointer, chunkW = w.pointer
+        let first = start, sourceStart = sourceStart.pointer
+        for t in rows {
+            let i = Int(order[first + t])
+            let from = sourceStart[t]
+            let base = chunkOff[t], count = chunkOff[t + 1] - base
+            for q in 0..<count {
+                chunkIdx[base &+ q] = source.idx[from &+ q]
+                chunkVal[base &+ q] = source.val[from &+ q]
+            }
+            chunkY[t] = source.y[i]
+            if !source.w.isEmpty { chunkW[t] = source.w[i] }
+        }
+    }
+
+    /// Nonzeros in the first `rows` laid-out rows.
+    func nonzeros(_ rows: Int) -> Int { off.pointer[rows] }
+
+    /// The first laid-out row (of `rows`) that starts at or after nonzero `target`.
+    func firstRow(atNonzero target: Int, rows: Int) -> Int {
+        var lo = 0, hi = rows
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if off.pointer[mid] < target { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
     }
 }

@@ -38,8 +38,10 @@ import SparseTensor
 /// lazily per coordinate.
 ///
 /// **Memory access**: the shuffled rows are copied, a few thousand at a time, into a cache-sized
-/// contiguous chunk before their steps run (`SGDRows`), which turns the random row accesses into
-/// independent loads the processor overlaps; the arithmetic and the order are unchanged.
+/// contiguous chunk before their steps run (`SGDChunk`), which turns the random row accesses into
+/// independent loads the processor overlaps; the arithmetic and the order are unchanged. With two or
+/// more workers a helper gathers the next chunk (and shuffles the next epoch) while the steps run, so
+/// the steps' thread rarely waits for memory (see `epochs`). The setup is one pass over A (`SGDSetup`).
 ///
 /// **Stopping**: after each epoch, f is evaluated once (one SpMV) for the returned iterate and sent
 /// to the progress callback (at most every 50 ms, and always for the first and last epoch). The solve
@@ -79,38 +81,38 @@ public enum StochasticGradientDescent {
         let adagrad = options.learningRate == .adagrad
         let batch = min(options.batchSize, max(m, 1))
         let scatter = adagrad && batch > 1
-        // Row order and row norms per row; x, v, and per schedule q (L1), AdaGrad sums and shares,
-        // averaging sums and marks, the batch scatter buffers per column.
+        // Row order and a residual per row; x, v, and per schedule q (L1), AdaGrad sums and shares,
+        // averaging sums and marks, the batch scatter buffers per column; the setup pass's column
+        // counts and AᵀWy per part (`SGDSetup`).
         let perColumn = 2 + (l1 > 0 && !adagrad ? 1 : 0) + (adagrad ? 2 : 0) + (options.averaging ? 2 : 0) + (scatter ? 3 : 0)
-        let bytes = Double(m) * 12 + Double(n) * Double(8 * perColumn) + Double(batch) * 8
-            + Double(min(a.nnz, chunkNonzeros)) * 12 + Double(max(min(m, chunkRows), batch)) * 36
+        let setupParts = SGDSetup.parts(nnz: a.nnz, columns: n)
+        let bytes = Double(m) * 12 + Double(n) * Double(8 * perColumn + 12 * setupParts) + Double(batch) * 8
+            + Double(Parallelism.workerCount > 1 ? 2 : 1) * (Double(min(a.nnz, chunkNonzeros)) * 12 + Double(max(min(m, chunkRows), batch)) * 44)
         try IterativeOptionCheck.checkMemory(bytes, for: "SGD work vectors", options: options)
 
-        // Setup: weighted row norms, column counts, f(x⁰).
+        // Setup: one pass over A for the weighted row norms, the column counts and AᵀWy; f(x⁰).
         let weights = problem.sampleWeights
-        var rowSq = a.rowSquaredNorms()
-        if let w = weights { for i in 0..<m { rowSq[i] *= w[i] } }
-        let maxRowSq = rowSq.max() ?? 0
-        var entrySq = 0.0
-        for v in rowSq { entrySq += v }
-        let columnCounts = a.storage.innerCounts()
+        let setup = SGDSetup(problem)
+        let maxRowSq = setup.maxRowSquaredNorm
+        let entrySq = setup.squaredNormSum
+        let columnCounts = setup.columnCounts
         var x0 = problem.initialGuess ?? [Double](repeating: 0, count: n)
         for j in 0..<n where columnCounts[j] == 0 { x0[j] = 0 }  // untouched by every row: optimal at 0
-        let (f0, r0) = evaluate(problem, x0)
-        var ySq = 0.0, r0Sq = 0.0
-        for i in 0..<m {
-            let wi = weights?[i] ?? 1
-            ySq += wi * problem.rhs[i] * problem.rhs[i]
-            r0Sq += wi * r0[i] * r0[i]
+        var ySq = 0.0
+        for i in 0..<m { ySq += (weights?[i] ?? 1) * problem.rhs[i] * problem.rhs[i] }
+        // At x⁰ = 0 (the default), r⁰ = y and f(x⁰) = ½Σwᵢyᵢ²: no product needed.
+        var f0 = 0.5 * ySq, r0Sq = ySq
+        if x0.contains(where: { $0 != 0 }) {
+            let r0: [Double]
+            (f0, r0) = evaluate(problem, x0)
+            r0Sq = 0
+            for i in 0..<m { r0Sq += (weights?[i] ?? 1) * r0[i] * r0[i] }
         }
         let floor = Double.leastNormalMagnitude
         let reference = max(f0, 0.5 * ySq, floor)
 
         // x* = 0 when ‖AᵀWy‖∞ ≤ λ₁ (or AᵀWy = 0 without L1).
-        var wy = problem.rhs
-        if let w = weights { for i in 0..<m { wy[i] *= w[i] } }
-        let aty = (try? a.transposeMultiply(wy)) ?? []
-        let dualNorm0 = aty.reduce(0) { max($0, abs($1)) }
+        let dualNorm0 = setup.dualNorm
         if l1 > 0 ? dualNorm0 <= l1 : dualNorm0 == 0 {
             let zero = [Double](repeating: 0, count: n)
             return finish(problem, x: zero, stop: .zeroSolution, epochs: 0, clock: clock, setupSeconds: clock.elapsed,
@@ -149,8 +151,10 @@ public enum StochasticGradientDescent {
         let touched = ScratchBuffer(repeating: Int32(0), count: scatter ? n : 0)
         let order = ScratchBuffer((0..<m).map { Int32(truncatingIfNeeded: $0) })
         // Chunks of ≤ 2¹⁸ nonzeros (3 MB) and ≤ 2¹⁶ rows by default: they stay in cache while the steps run.
-        let chunk = SGDChunk(rowCapacity: max(min(m, chunkRows), batch), nonzeroCapacity: min(a.nnz, chunkNonzeros),
-                             weighted: weights != nil)
+        // Two chunks when a helper gathers the next one beside the steps (see `epochs`).
+        let chunks = (0..<(Parallelism.workerCount > 1 ? 2 : 1)).map { _ in
+            SGDChunk(rowCapacity: max(min(m, chunkRows), batch), nonzeroCapacity: min(a.nnz, chunkNonzeros), weighted: weights != nil)
+        }
         let setupSeconds = clock.elapsed
 
         let schedule = options.learningRate
@@ -167,7 +171,7 @@ public enum StochasticGradientDescent {
                                 acc: acc.pointer, mark: mark.pointer, batchResidual: batchResidual.pointer,
                                 batchGradient: batchGradient.pointer, batchShare: batchShare.pointer,
                                 touchedFlag: touchedFlag.pointer, touched: touched.pointer)
-                            return epochs(&kernel, problem: problem, matrix: matrix, chunk: chunk, order: order.pointer, batch: batch,
+                            return epochs(&kernel, problem: problem, matrix: matrix, chunks: chunks, order: order.pointer, batch: batch,
                                           epochLimit: epochLimit, options: options, clock: clock,
                                           start: f0, reference: reference, floor: floor)
                         }
@@ -179,9 +183,9 @@ public enum StochasticGradientDescent {
         let stepText = "schedule \(schedule.rawValue), η₀ = \(eta0)" + (options.initialLearningRate == nil ? " (default from row norms)" : "")
             + (adagrad ? ", δ = \(delta)" : "") + ", batch \(batch)" + (options.averaging ? ", averaged" : "")
         switch end {
-        case let .finished(stop, epochs, x):
+        case let .finished(stop, epochs, x, evaluation):
             return finish(problem, x: x, stop: stop, epochs: epochs, clock: clock, setupSeconds: setupSeconds,
-                          diagnostics: ["SGD: " + stepText])
+                          diagnostics: ["SGD: " + stepText], evaluation: evaluation)
         case let .diverged(epoch, objective):
             let smaller = eta0 / 10
             let what = objective.map { "the objective reached \($0) (it was \(f0) at the start)" } ?? "a residual became non-finite or exceeded 1e150"
@@ -195,7 +199,14 @@ public enum StochasticGradientDescent {
     }
 
     /// The epoch loop: shuffle, steps, then one objective evaluation, progress and the stop tests.
-    static func epochs(_ k: inout SGDKernel, problem: LeastSquaresProblem, matrix: SGDRows, chunk: SGDChunk,
+    ///
+    /// With two or more workers the row gathering runs beside the steps (`SGDChunk`): while the steps
+    /// run on one chunk, a helper gathers the next one into a second buffer — at the end of an epoch it
+    /// first shuffles the next epoch's order (the seeded generator is only ever used for shuffles, so
+    /// this draws the same numbers as shuffling after the evaluation would). Within an epoch the steps'
+    /// thread copies the tail of the next chunk once its steps are done, the split balanced from the
+    /// last chunk's timings. The steps read the same rows in the same order either way, so x is the same.
+    static func epochs(_ k: inout SGDKernel, problem: LeastSquaresProblem, matrix: SGDRows, chunks: [SGDChunk],
                        order: UnsafeMutableBufferPointer<Int32>,
                        batch: Int, epochLimit: Int, options: SolverOptions, clock: SolveClock,
                        start f0: Double, reference: Double, floor: Double) -> SGDEnd {
@@ -206,71 +217,143 @@ public enum StochasticGradientDescent {
         var stalled = 0
         var throttle = ProgressThrottle()
         let burnIn = epochLimit > 1 ? 1 : 0
+        let pipelined = chunks.count > 1
+        var shuffledFor = 0        // the epoch whose order `order` holds
+        var prefetched: Int?       // rows of the next chunk already gathered into chunks[current]
+        var current = 0
+        var balance = SGDBalance()
+        var last: (f: Double, r: [Double])?
 
         func returned(_ k: inout SGDKernel) -> [Double] {
             if k.averaging && k.averagedSteps > 0 { k.average(into: &x) } else { k.current(into: &x) }
             return x
         }
-
-        for epoch in 1...epochLimit {
-            if let stop = clock.interruption() { return .finished(stop, epochs: epoch - 1, x: returned(&k)) }
-            if options.averaging && epoch == burnIn + 1 { k.startAveraging() }
-            // Fisher–Yates shuffle of the row order.
+        func shuffle() {
             var i = m
             while i > 1 {
                 let pick = Int(rng.next() % UInt64(i))
                 i -= 1
                 order.swapAt(i, pick)
             }
+        }
+
+        for epoch in 1...epochLimit {
+            if let stop = clock.interruption() { return .finished(stop, epochs: epoch - 1, x: returned(&k), evaluation: nil) }
+            if options.averaging && epoch == burnIn + 1 { k.startAveraging() }
+            // Fisher–Yates shuffle of the row order (done already if the helper gathered ahead).
+            if shuffledFor != epoch { shuffle(); shuffledFor = epoch }
             var position = 0
             var sinceCheck = 0
             while position < m {
-                // The next rows of the order, gathered into the chunk (or one oversized batch in place).
-                let gathered = chunk.gather(matrix, order: order, from: position, batch: batch)
-                let rowList: UnsafeMutableBufferPointer<Int32>
-                let count: Int
-                if gathered > 0 {
-                    k.read(chunk.rows)
-                    rowList = UnsafeMutableBufferPointer(rebasing: chunk.local.pointer[0..<gathered])
-                    count = gathered
+                let chunk = chunks[current]
+                let gathered: Int
+                if let rows = prefetched {
+                    gathered = rows
+                    prefetched = nil
                 } else {
+                    gathered = chunk.gather(matrix, order: order, from: position, batch: batch)
+                }
+                guard gathered > 0 else {
+                    // One batch too big for the chunk: stepped in place, reading A's rows.
                     k.read(matrix)
-                    count = min(batch, m - position)
-                    rowList = UnsafeMutableBufferPointer(rebasing: order[position..<(position + count)])
+                    let count = min(batch, m - position)
+                    let rowList = UnsafeMutableBufferPointer(rebasing: order[position..<(position + count)])
+                    switch steps(&k, rowList, count: count, batch: batch, clock: clock, sinceCheck: &sinceCheck) {
+                    case .done: break
+                    case .diverged: return .diverged(epoch: epoch, objective: nil)
+                    case let .interrupted(stop): return .finished(stop, epochs: epoch - 1, x: returned(&k), evaluation: nil)
+                    }
+                    position += count
+                    continue
                 }
-                var first = 0
-                while first < count {
-                    let last = min(first + batch, count)
-                    let rows = UnsafeBufferPointer(rebasing: rowList[first..<last])
-                    let ok: Bool
-                    if k.adagrad {
-                        ok = rows.count == 1 ? k.adagradStep(rows) : k.adagradBatchStep(rows)
+                k.read(chunk.rows)
+                let rowList = UnsafeMutableBufferPointer(rebasing: chunk.local.pointer[0..<gathered])
+                let next = position + gathered
+                var outcome = SGDStepOutcome.done
+                if pipelined && (next < m || epoch < epochLimit) {
+                    // Gather the following chunk (of this epoch, or the first of the next) beside the steps.
+                    let other = chunks[1 - current]
+                    var rows = 0
+                    if next < m {
+                        rows = other.layout(matrix, order: order, from: next, batch: batch)
+                        let split = balance.split(other, rows: rows, stepping: chunk.nonzeros(gathered))
+                        // Each closure writes only its own variables (they run at the same time).
+                        var stepSeconds = 0.0, copySeconds = 0.0
+                        runConcurrently({
+                            let t = clock.elapsed
+                            outcome = steps(&k, rowList, count: gathered, batch: batch, clock: clock, sinceCheck: &sinceCheck)
+                            stepSeconds = clock.elapsed - t
+                            other.copy(matrix, order: order, rows: split..<rows)
+                        }, {
+                            let t = clock.elapsed
+                            other.copy(matrix, order: order, rows: 0..<split)
+                            copySeconds = clock.elapsed - t
+                        })
+                        balance.stepped(chunk.nonzeros(gathered), seconds: stepSeconds)
+                        balance.copied(other.nonzeros(split), seconds: copySeconds)
                     } else {
-                        ok = k.globalStep(rows)
+                        runConcurrently({
+                            outcome = steps(&k, rowList, count: gathered, batch: batch, clock: clock, sinceCheck: &sinceCheck)
+                        }, {
+                            shuffle()
+                            rows = other.layout(matrix, order: order, from: 0, batch: batch)
+                            other.copy(matrix, order: order, rows: 0..<rows)
+                        })
+                        shuffledFor = epoch + 1
                     }
-                    if !ok { return .diverged(epoch: epoch, objective: nil) }
-                    sinceCheck += rows.count
-                    if sinceCheck >= 4096 {
-                        sinceCheck = 0
-                        if let stop = clock.interruption() { return .finished(stop, epochs: epoch - 1, x: returned(&k)) }
+                    if rows > 0 {
+                        prefetched = rows
+                        current = 1 - current
                     }
-                    first = last
+                } else {
+                    outcome = steps(&k, rowList, count: gathered, batch: batch, clock: clock, sinceCheck: &sinceCheck)
                 }
-                position += count
+                switch outcome {
+                case .done: break
+                case .diverged: return .diverged(epoch: epoch, objective: nil)
+                case let .interrupted(stop): return .finished(stop, epochs: epoch - 1, x: returned(&k), evaluation: nil)
+                }
+                position = next
             }
-            let current = returned(&k)
-            let (f, r) = evaluate(problem, current)
+            let iterate = returned(&k)
+            let (f, r) = evaluate(problem, iterate)
+            last = (f, r)
             if !f.isFinite || f > divergenceFactor * reference { return .diverged(epoch: epoch, objective: f) }
             if throttle.due(clock.elapsed, force: epoch == epochLimit) {
                 clock.report(epoch, objective: f, residualNorm: DenseVector.norm(r), fraction: Double(epoch) / Double(epochLimit))
             }
-            if let stop = clock.interruption() { return .finished(stop, epochs: epoch, x: current) }
+            if let stop = clock.interruption() { return .finished(stop, epochs: epoch, x: iterate, evaluation: last) }
             // Stalled: the best objective improved by less than tolerance·f.
             if options.tolerance > 0 && best - f < options.tolerance * max(f, floor) { stalled += 1 } else { stalled = 0 }
             best = min(best, f)
-            if stalled >= stallPatience { return .finished(.objectiveStalled, epochs: epoch, x: current) }
+            if stalled >= stallPatience { return .finished(.objectiveStalled, epochs: epoch, x: iterate, evaluation: last) }
         }
-        return .finished(.iterationLimit, epochs: epochLimit, x: returned(&k))
+        return .finished(.iterationLimit, epochs: epochLimit, x: x, evaluation: last)
+    }
+
+    /// Steps over the first `count` rows of `rowList` (rows of what the kernel reads), in batches;
+    /// checks the clock every 4096 rows.
+    static func steps(_ k: inout SGDKernel, _ rowList: UnsafeMutableBufferPointer<Int32>, count: Int, batch: Int,
+                      clock: SolveClock, sinceCheck: inout Int) -> SGDStepOutcome {
+        var first = 0
+        while first < count {
+            let last = min(first + batch, count)
+            let rows = UnsafeBufferPointer(rebasing: rowList[first..<last])
+            let ok: Bool
+            if k.adagrad {
+                ok = rows.count == 1 ? k.adagradStep(rows) : k.adagradBatchStep(rows)
+            } else {
+                ok = k.globalStep(rows)
+            }
+            if !ok { return .diverged }
+            sinceCheck += rows.count
+            if sinceCheck >= 4096 {
+                sinceCheck = 0
+                if let stop = clock.interruption() { return .interrupted(stop) }
+            }
+            first = last
+        }
+        return .done
     }
 
     /// f(x) and r = y − A·x (unweighted), with one SpMV.
@@ -293,8 +376,8 @@ public enum StochasticGradientDescent {
 
     /// The report for x: objective, ‖r‖, ‖AᵀWr − λ₂x‖ (one more SpMV).
     static func finish(_ problem: LeastSquaresProblem, x: [Double], stop: StopReason, epochs: Int, clock: SolveClock,
-                       setupSeconds: Double, diagnostics: [String]) -> Solution {
-        let (f, r) = evaluate(problem, x)
+                       setupSeconds: Double, diagnostics: [String], evaluation: (f: Double, r: [Double])? = nil) -> Solution {
+        let (f, r) = evaluation ?? evaluate(problem, x)
         var wr = r
         if let w = problem.sampleWeights { for i in 0..<wr.count { wr[i] *= w[i] } }
         var g = (try? problem.matrix.transposeMultiply(wr)) ?? []
@@ -309,7 +392,129 @@ public enum StochasticGradientDescent {
 
 /// How the epoch loop ended.
 enum SGDEnd {
-    case finished(StopReason, epochs: Int, x: [Double])
+    /// `evaluation`: f and r = y − A·x of x, when the loop computed them.
+    case finished(StopReason, epochs: Int, x: [Double], evaluation: (f: Double, r: [Double])?)
     /// `objective` is nil when a residual went non-finite mid-epoch.
     case diverged(epoch: Int, objective: Double?)
+}
+
+/// What SGD needs to know about A before its first step, from one pass over A's rows:
+///
+/// ```
+/// max_i wᵢ‖aᵢ‖²  and  Σᵢ wᵢ‖aᵢ‖²   (the default step and AdaGrad's δ),
+/// c_j = nnz(column j)                (AdaGrad's share of the regulariser; c_j = 0 keeps x_j = 0),
+/// ‖AᵀWy‖∞                            (x* = 0 when it is ≤ λ₁)
+/// ```
+/// Split over nnz-balanced row ranges; each range counts into its own column buffers, summed in order.
+struct SGDSetup {
+    var maxRowSquaredNorm = 0.0
+    var squaredNormSum = 0.0
+    var columnCounts: [Int32]
+    var dualNorm = 0.0
+
+    /// Row ranges: one per worker when the work pays for the extra column buffers.
+    static func parts(nnz: Int, columns n: Int) -> Int {
+        nnz < 4 * n ? 1 : Parallelism.workers(forWork: nnz)
+    }
+
+    init(_ problem: LeastSquaresProblem, parts wanted: Int? = nil) {
+        let a = problem.matrix
+        let m = a.rowCount, n = a.columnCount, nnz = a.nnz
+        let parts = max(1, min(wanted ?? SGDSetup.parts(nnz: nnz, columns: n), max(m, 1)))
+        var counts = [Int32](repeating: 0, count: parts * n)
+        var aty = [Double](repeating: 0, count: parts * n)
+        var maxima = [Double](repeating: 0, count: parts), sums = [Double](repeating: 0, count: parts)
+        let weights = problem.sampleWeights ?? []
+        a.storage.offsets.withUnsafeBufferPointer { off in
+            a.storage.indices.withUnsafeBufferPointer { idx in
+                a.storage.values.withUnsafeBufferPointer { val in
+                    problem.rhs.withUnsafeBufferPointer { y in
+                        weights.withUnsafeBufferPointer { w in
+                            counts.withUnsafeMutableBufferPointer { cnt in
+                                aty.withUnsafeMutableBufferPointer { g in
+                                    maxima.withUnsafeMutableBufferPointer { mx in
+                                        sums.withUnsafeMutableBufferPointer { sm in
+                                            let ranges = Parallelism.balancedRanges(offsets: off, outerCount: m, parts: parts)
+                                            Parallelism.run(ranges.count) { part in
+                                                let base = part &* n
+                                                var biggest = 0.0, total = 0.0
+                                                for i in ranges[part] {
+                                                    let wi = w.isEmpty ? 1 : w[i]
+                                                    let wy = wi * y[i]
+                                                    var sq = 0.0
+                                                    for p in off[i]..<off[i + 1] {
+                                                        let j = base &+ Int(idx[p])
+                                                        let v = val[p]
+                                                        sq += v * v
+                                                        cnt[j] &+= 1
+                                                        g[j] += wy * v
+                                                    }
+                                                    biggest = max(biggest, wi * sq)
+                                                    total += wi * sq
+                                                }
+                                                mx[part] = biggest
+                                                sm[part] = total
+                                            }
+                                            // Sum the parts in order (column ranges on all cores), then ‖AᵀWy‖∞.
+                                            if ranges.count > 1 {
+                                                let chunk = (n + ranges.count - 1) / ranges.count
+                                                Parallelism.run(ranges.count) { part in
+                                                    for j in (part * chunk)..<min(n, (part + 1) * chunk) {
+                                                        for q in 1..<ranges.count {
+                                                            cnt[j] &+= cnt[q &* n &+ j]
+                                                            g[j] += g[q &* n &+ j]
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for part in 0..<parts {
+            maxRowSquaredNorm = max(maxRowSquaredNorm, maxima[part])
+            squaredNormSum += sums[part]
+        }
+        for j in 0..<n { dualNorm = max(dualNorm, abs(aty[j])) }
+        counts.removeLast(counts.count - n)
+        columnCounts = counts
+    }
+}
+
+/// How a run of steps ended.
+enum SGDStepOutcome {
+    case done
+    /// A residual went non-finite or beyond 10¹⁵⁰.
+    case diverged
+    case interrupted(StopReason)
+}
+
+/// Splits the copy of the next chunk between the helper and the steps' thread (which copies the tail
+/// after its steps) so that both finish together: from the last chunk, the seconds per nonzero of the
+/// steps (σ) and of the copy (ρ), the helper takes N_h = (σ·N_steps/ρ + N)/2 of the N nonzeros.
+/// Only the timing depends on it: the chunk's contents do not.
+struct SGDBalance {
+    var stepCost = 0.0
+    var copyCost = 0.0
+
+    mutating func stepped(_ nonzeros: Int, seconds: Double) {
+        if nonzeros > 0 { stepCost = seconds / Double(nonzeros) }
+    }
+
+    mutating func copied(_ nonzeros: Int, seconds: Double) {
+        if nonzeros > 0 { copyCost = seconds / Double(nonzeros) }
+    }
+
+    /// The first local row the steps' thread copies (the helper copies the rows before it).
+    func split(_ chunk: SGDChunk, rows: Int, stepping: Int) -> Int {
+        guard stepCost > 0, copyCost > 0, rows > 0 else { return rows }
+        let total = Double(chunk.nonzeros(rows))
+        let helper = min(total, max(total / 2, (stepCost * Double(stepping) / copyCost + total) / 2))
+        return chunk.firstRow(atNonzero: Int(helper.rounded(.up)), rows: rows)
+    }
 }
