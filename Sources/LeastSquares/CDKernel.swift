@@ -56,7 +56,8 @@ struct CDKernel {
     /// x (length n), r = ỹ − Ãx (length m).
     let x: UnsafeMutableBufferPointer<Double>
     let r: UnsafeMutableBufferPointer<Double>
-    /// ‖ã_j‖² (diag of ÃᵀÃ), ã_jᵀỹ, and the gradient ĝ_j = ã_jᵀr − λ₂x_j (refreshed by `fullGradient`).
+    /// ‖ã_j‖² (diag of ÃᵀÃ), ã_jᵀỹ (valid until the first working set: it shares storage with
+    /// `score`), and the gradient ĝ_j = ã_jᵀr − λ₂x_j (refreshed by `fullGradient`).
     let colSq: UnsafeMutableBufferPointer<Double>
     let cy: UnsafeMutableBufferPointer<Double>
     let grad: UnsafeMutableBufferPointer<Double>

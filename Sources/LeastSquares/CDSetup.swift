@@ -58,10 +58,10 @@ final class CDColumnPool {
     /// Pool bytes per nonzero (4-byte row, 8-byte value).
     static let bytesPerEntry = 12.0
 
-    /// Bytes besides the pool, per column and per row, for `parts` parts: `start`, `count` and the
-    /// part slots per column, one accumulator per extra part, and (during `prepare`) two per part.
+    /// Bytes besides the pool, per column, for `parts` parts: `start`, `count` and the part slots,
+    /// one accumulator per extra part, and (during `prepare`) two more per extra part.
     static func fixedBytes(columns n: Int, parts: Int) -> Double {
-        Double(n) * Double(8 + 4 + 4 * parts + 8 * (parts - 1) + 16 * parts)
+        Double(n) * Double(8 + 4 + 4 * parts + 24 * (parts - 1))
     }
 
     /// Parts for a scatter over nnz entries into n columns: one per worker when the work pays for the
@@ -93,16 +93,34 @@ final class CDColumnPool {
     /// ```
     /// ‖ã_j‖² = Σᵢ wᵢ·a_ij²,    ã_jᵀỹ = Σᵢ √wᵢ·a_ij·ỹᵢ
     /// ```
-    /// Each part accumulates both sums interleaved in one buffer (one cache line per touched column).
+    /// Part 0 accumulates into the outputs; the others into transient buffers (both sums interleaved,
+    /// one cache line per touched column), summed in order.
     func prepare(_ a: CDRows, y: UnsafeMutableBufferPointer<Double>,
                  squaredNorms: UnsafeMutableBufferPointer<Double>, dotY: UnsafeMutableBufferPointer<Double>) {
         let n = n, ranges = ranges, parts = parts
         let slots = partSlots.pointer
-        let pairs = ScratchBuffer(repeating: 0.0, count: parts * 2 * n)
+        let pairs = ScratchBuffer(repeating: 0.0, count: (parts - 1) * 2 * n)
         let acc = pairs.pointer
         let weighted = !a.rootWeights.isEmpty
+        squaredNorms.update(repeating: 0)
+        dotY.update(repeating: 0)
         Parallelism.run(parts) { part in
-            let base = part * 2 * n, countBase = part * n
+            let countBase = part &* n
+            if part == 0 {
+                for i in ranges[0] {
+                    let rw = weighted ? a.rootWeights[i] : 1
+                    let w = rw * rw, wy = rw * y[i]
+                    for p in a.off[i]..<a.off[i + 1] {
+                        let j = Int(a.idx[p])
+                        let v = a.val[p]
+                        squaredNorms[j] += w * v * v
+                        dotY[j] += wy * v
+                        slots[j] &+= 1
+                    }
+                }
+                return
+            }
+            let base = (part - 1) &* 2 &* n
             for i in ranges[part] {
                 let rw = weighted ? a.rootWeights[i] : 1
                 let w = rw * rw, wy = rw * y[i]
@@ -120,10 +138,10 @@ final class CDColumnPool {
         let counts = count.pointer
         Parallelism.run(parts) { part in
             for j in (part * chunk)..<min(n, (part + 1) * chunk) {
-                var sq = 0.0, dy = 0.0, c: Int32 = 0
-                for q in 0..<parts {
-                    sq += acc[q &* 2 &* n &+ 2 &* j]
-                    dy += acc[q &* 2 &* n &+ 2 &* j &+ 1]
+                var sq = squaredNorms[j], dy = dotY[j], c = slots[j]
+                for q in 1..<max(parts, 1) {
+                    sq += acc[(q - 1) &* 2 &* n &+ 2 &* j]
+                    dy += acc[(q - 1) &* 2 &* n &+ 2 &* j &+ 1]
                     c &+= slots[q &* n &+ j]
                 }
                 squaredNorms[j] = sq

@@ -86,10 +86,10 @@ public enum CoordinateDescent {
         let m = problem.rowCount, n = problem.columnCount, nnz = problem.matrix.nnz
         let reg = problem.regularization
         // The pool's bookkeeping and scatter buffers per column (`CDColumnPool.fixedBytes`); x, ‖ã_j‖²,
-        // ãᵀỹ, ĝ, keys (8 bytes each), flags (1), working set (4) per column; r, ỹ (and √w) per row.
+        // ĝ, ãᵀỹ then the keys (8 bytes each), flags (1), working set (4) per column; r, ỹ (and √w) per row.
         // The pool itself is checked as it grows; ridge and least squares copy every column at once.
         let parts = max(1, min(parts ?? CDColumnPool.parts(nnz: nnz, columns: n), max(m, 1)))
-        let fixed = CDColumnPool.fixedBytes(columns: n, parts: parts) + Double(n) * (5 * 8 + 1 + 4)
+        let fixed = CDColumnPool.fixedBytes(columns: n, parts: parts) + Double(n) * (4 * 8 + 1 + 4)
             + Double(m) * (problem.sampleWeights == nil ? 16 : 24)
         let upfront = fixed + (reg.l1 > 0 ? 0 : Double(nnz) * CDColumnPool.bytesPerEntry)
         try IterativeOptionCheck.checkMemory(upfront, for: "coordinate descent (work vectors" + (reg.l1 > 0 ? ")" : " and A in CSC)"),
@@ -100,11 +100,12 @@ public enum CoordinateDescent {
         let y = ScratchBuffer(problem.rhs)
         if problem.sampleWeights != nil { for i in 0..<m { y.pointer[i] *= rootWeights.pointer[i] } }
         let colSq = ScratchBuffer<Double>(uninitializedCount: n)
-        let cy = ScratchBuffer<Double>(uninitializedCount: n)
+        // ãᵀỹ is needed until the first working set is chosen, the selection keys only from then on.
+        let score = ScratchBuffer<Double>(uninitializedCount: n)
+        let cy = score
         let x = ScratchBuffer(problem.initialGuess ?? [Double](repeating: 0, count: n))
         let r = ScratchBuffer(repeating: 0.0, count: m)
         let grad = ScratchBuffer(repeating: 0.0, count: n)
-        let score = ScratchBuffer(repeating: 0.0, count: n)
         let status = ScratchBuffer(repeating: UInt8(0), count: n)
         let ws = ScratchBuffer(repeating: Int32(0), count: n)
         let budget = IterativeOptionCheck.budget(options)
@@ -184,9 +185,10 @@ public enum CoordinateDescent {
         let leastSquares = k.l1 == 0 && k.l2 == 0
         outer: while true {
             statistics.outerIterations += 1
-            // Exact r, ĝ on every column, and the gap of the whole problem. At x = 0, ĝ = Ãᵀỹ is already known.
+            // Exact r, ĝ on every column, and the gap of the whole problem. At the start from x = 0,
+            // ĝ = Ãᵀỹ is already known (the keys of the working sets overwrite it later).
             k.recomputeResidual()
-            if k.xL1 == 0 {
+            if k.xL1 == 0 && statistics.workingSetSizes.isEmpty {
                 _ = k.grad.update(fromContentsOf: k.cy)
             } else {
                 k.fullGradient()
@@ -204,12 +206,12 @@ public enum CoordinateDescent {
 
             // Whether the last working set was right: no column outside it violates its KKT condition.
             var settled = false
+            var covers = true
             if k.l1 > 0 {
-                settled = statistics.outerIterations > 1 && k.violatorCount(outsideWorkingSet: true) == 0
-                let screening = k.screen(scale: whole.scale, gap: whole.gap)
-                if screening.changedX { k.recomputeResidual() }
-                let size = max(minimumWorkingSet, 2 * k.supportSize(), k.violatorCount())
-                k.buildWorkingSet(size: size, scale: whole.scale)
+                let refresh = k.refreshWorkingSet(scale: whole.scale, gap: whole.gap, minimumSize: minimumWorkingSet)
+                settled = statistics.outerIterations > 1 && refresh.violatorsOutside == 0
+                if refresh.changedX { k.recomputeResidual() }
+                covers = k.wsCount == refresh.inPlay
             } else if !allColumnsBuilt {
                 k.workingSetOfAllColumns()
                 allColumnsBuilt = true
@@ -228,7 +230,6 @@ public enum CoordinateDescent {
             // subproblem is solved on, to half the target. At once to half the target when the working
             // set holds every column in play, or when the last one brought in no new violator.
             let tight = 0.5 * target
-            let covers = k.wsCount == k.inPlayCount()
             var subTarget = (covers || settled) ? tight : max(0.3 * whole.gap, tight)
             let outerWork = 2 * k.a.nnz
             var innerWork = 0
