@@ -296,8 +296,8 @@ struct SGDKernel {
 ///
 /// Visiting A's rows in shuffled order reads each row from a random place in memory, and every step
 /// waits for those misses. The epoch loop therefore gathers the next rows of the shuffled order into
-/// a small contiguous chunk first (`gather`): the copies are independent loads the processor overlaps,
-/// and the steps then stream through the chunk. Same rows, same order, same arithmetic.
+/// a small contiguous chunk first (`SGDLayout`, `SGDChunk`): the copies are independent loads the
+/// processor overlaps, and the steps then stream through the chunk. Same rows, same order, same arithmetic.
 struct SGDRows {
     var off: UnsafeBufferPointer<Int>
     var idx: UnsafeBufferPointer<Int32>
@@ -306,57 +306,36 @@ struct SGDRows {
     var w: UnsafeBufferPointer<Double>
 }
 
-/// Buffers for one chunk of gathered rows, allocated once per solve.
-final class SGDChunk {
-    let off: ScratchBuffer<Int>
-    let idx: ScratchBuffer<Int32>
-    let val: ScratchBuffer<Double>
-    let y: ScratchBuffer<Double>
-    let w: ScratchBuffer<Double>
-    /// 0, 1, 2, …: the local row numbers of a chunk, sliced into batches.
-    let local: ScratchBuffer<Int32>
+/// Which rows of the shuffled order one chunk holds and where each goes: filled by `layout`, read by
+/// `SGDChunk.copy` and (its offsets) by the steps.
+final class SGDLayout {
     let rowCapacity: Int
     let nonzeroCapacity: Int
-    /// The position in the order of the first laid-out row, and where each laid-out row starts in the
-    /// source (recorded by `layout`, which reads it anyway: a second random read of the source's
-    /// offsets in `copy` cost a third of the copy's time).
-    private(set) var start = 0
+    /// Local row t is `idx[off[t] ..< off[t+1]]` in the chunk.
+    let off: ScratchBuffer<Int>
+    /// Row t's number in A and its start there. Recorded here, where A's offsets are read anyway: the
+    /// copy then reads neither the order nor A's offsets (re-reading them there at random cost a third
+    /// of the copy's time), so the order may be reshuffled while a chunk is still being copied.
+    let sourceRow: ScratchBuffer<Int32>
     let sourceStart: ScratchBuffer<Int>
+    /// Rows laid out, and the position in the order of the first one.
+    private(set) var rows = 0
+    private(set) var first = 0
 
-    init(rowCapacity: Int, nonzeroCapacity: Int, weighted: Bool) {
+    init(rowCapacity: Int, nonzeroCapacity: Int) {
         self.rowCapacity = rowCapacity
         self.nonzeroCapacity = nonzeroCapacity
         off = ScratchBuffer(repeating: 0, count: rowCapacity + 1)
-        idx = ScratchBuffer(repeating: 0, count: nonzeroCapacity)
-        val = ScratchBuffer(repeating: 0.0, count: nonzeroCapacity)
-        y = ScratchBuffer(repeating: 0.0, count: rowCapacity)
-        w = ScratchBuffer(repeating: 0.0, count: weighted ? rowCapacity : 0)
-        local = ScratchBuffer((0..<rowCapacity).map { Int32(truncatingIfNeeded: $0) })
+        sourceRow = ScratchBuffer(repeating: 0, count: rowCapacity)
         sourceStart = ScratchBuffer(repeating: 0, count: rowCapacity)
     }
 
-    var rows: SGDRows {
-        SGDRows(off: UnsafeBufferPointer(off.pointer), idx: UnsafeBufferPointer(idx.pointer), val: UnsafeBufferPointer(val.pointer),
-                y: UnsafeBufferPointer(y.pointer), w: UnsafeBufferPointer(w.pointer))
-    }
-
-    /// Copies whole batches of `order[first...]` from `source` while they fit; returns the number of
-    /// rows copied (0 when even the first batch does not fit: step it in place). The copy runs on all
-    /// cores when the chunk is big (independent loads, so many cache misses are in flight at once).
-    func gather(_ source: SGDRows, order: UnsafeMutableBufferPointer<Int32>, from first: Int, batch: Int) -> Int {
-        let rows = layout(source, order: order, from: first, batch: batch)
-        let workers = rows > 1 ? Parallelism.workers(forWork: off.pointer[rows]) : 1
-        Parallelism.run(workers) { part in
-            copy(source, order: order, rows: (rows * part / workers)..<(rows * (part + 1) / workers))
-        }
-        return rows
-    }
-
-    /// Which whole batches of `order[first...]` fit, and where each row goes: fills `off[0...rows]`
-    /// and returns the number of rows (0 when even the first batch does not fit).
+    /// Lays out whole batches of `order[first...]` while they fit; returns the number of rows (0 when
+    /// even the first batch does not fit: step it in place).
+    @discardableResult
     func layout(_ source: SGDRows, order: UnsafeMutableBufferPointer<Int32>, from first: Int, batch: Int) -> Int {
         let m = order.count
-        let chunkOff = off.pointer, from = sourceStart.pointer
+        let chunkOff = off.pointer, from = sourceStart.pointer, row = sourceRow.pointer
         var rows = 0, nonzeros = 0
         chunkOff[0] = 0
         var next = first
@@ -370,6 +349,7 @@ final class SGDChunk {
             if rows + (last - next) > rowCapacity || nonzeros + size > nonzeroCapacity { break }
             for k in next..<last {
                 let i = Int(order[k])
+                row[rows] = Int32(truncatingIfNeeded: i)
                 from[rows] = source.off[i]
                 nonzeros += source.off[i + 1] - source.off[i]
                 rows += 1
@@ -377,38 +357,69 @@ final class SGDChunk {
             }
             next = last
         }
-        start = first
+        self.rows = rows
+        self.first = first
         return rows
-    }
-
-    /// Copies the laid-out local rows `rows` (whole rows, with y and the weights) from `source`.
-    /// Disjoint ranges may be copied concurrently.
-    func copy(_ source: SGDRows, order: UnsafeMutableBufferPointer<Int32>, rows: Range<Int>) {
-        let chunkOff = off.pointer, chunkIdx = idx.pointer, chunkVal = val.pointer, chunkY = y.pointer, chunkW = w.pointer
-        let first = start, sourceStart = sourceStart.pointer
-        for t in rows {
-            let i = Int(order[first + t])
-            let from = sourceStart[t]
-            let base = chunkOff[t], count = chunkOff[t + 1] - base
-            for q in 0..<count {
-                chunkIdx[base &+ q] = source.idx[from &+ q]
-                chunkVal[base &+ q] = source.val[from &+ q]
-            }
-            chunkY[t] = source.y[i]
-            if !source.w.isEmpty { chunkW[t] = source.w[i] }
-        }
     }
 
     /// Nonzeros in the first `rows` laid-out rows.
     func nonzeros(_ rows: Int) -> Int { off.pointer[rows] }
 
-    /// The first laid-out row (of `rows`) that starts at or after nonzero `target`.
-    func firstRow(atNonzero target: Int, rows: Int) -> Int {
+    /// The first laid-out row that starts at or after nonzero `target`.
+    func firstRow(atNonzero target: Int) -> Int {
         var lo = 0, hi = rows
         while lo < hi {
             let mid = (lo + hi) / 2
             if off.pointer[mid] < target { lo = mid + 1 } else { hi = mid }
         }
         return lo
+    }
+}
+
+/// The gathered rows of one chunk (column indices, values, y, weights), allocated once per solve.
+final class SGDChunk {
+    let idx: ScratchBuffer<Int32>
+    let val: ScratchBuffer<Double>
+    let y: ScratchBuffer<Double>
+    let w: ScratchBuffer<Double>
+
+    init(rowCapacity: Int, nonzeroCapacity: Int, weighted: Bool) {
+        idx = ScratchBuffer(repeating: 0, count: nonzeroCapacity)
+        val = ScratchBuffer(repeating: 0.0, count: nonzeroCapacity)
+        y = ScratchBuffer(repeating: 0.0, count: rowCapacity)
+        w = ScratchBuffer(repeating: 0.0, count: weighted ? rowCapacity : 0)
+    }
+
+    /// The chunk's rows as the steps read them (offsets from its layout).
+    func rows(_ layout: SGDLayout) -> SGDRows {
+        SGDRows(off: UnsafeBufferPointer(layout.off.pointer), idx: UnsafeBufferPointer(idx.pointer),
+                val: UnsafeBufferPointer(val.pointer), y: UnsafeBufferPointer(y.pointer), w: UnsafeBufferPointer(w.pointer))
+    }
+
+    /// Copies the laid-out local rows `rows` (whole rows, with y and the weights) from `source`.
+    /// Disjoint ranges may be copied concurrently.
+    func copy(_ source: SGDRows, _ layout: SGDLayout, rows: Range<Int>) {
+        let chunkOff = layout.off.pointer, from = layout.sourceStart.pointer, row = layout.sourceRow.pointer
+        let chunkIdx = idx.pointer, chunkVal = val.pointer, chunkY = y.pointer, chunkW = w.pointer
+        for t in rows {
+            let i = Int(row[t]), start = from[t]
+            let base = chunkOff[t], count = chunkOff[t + 1] - base
+            for q in 0..<count {
+                chunkIdx[base &+ q] = source.idx[start &+ q]
+                chunkVal[base &+ q] = source.val[start &+ q]
+            }
+            chunkY[t] = source.y[i]
+            if !source.w.isEmpty { chunkW[t] = source.w[i] }
+        }
+    }
+
+    /// `copy` of all laid-out rows, on all cores when the chunk is big (independent loads, so many
+    /// cache misses are in flight at once).
+    func copyAll(_ source: SGDRows, _ layout: SGDLayout) {
+        let rows = layout.rows
+        let workers = rows > 1 ? Parallelism.workers(forWork: layout.nonzeros(rows)) : 1
+        Parallelism.run(workers) { part in
+            copy(source, layout, rows: (rows * part / workers)..<(rows * (part + 1) / workers))
+        }
     }
 }

@@ -87,7 +87,7 @@ public enum StochasticGradientDescent {
         let perColumn = 2 + (l1 > 0 && !adagrad ? 1 : 0) + (adagrad ? 2 : 0) + (options.averaging ? 2 : 0) + (scatter ? 3 : 0)
         let setupParts = SGDSetup.parts(nnz: a.nnz, columns: n)
         let bytes = Double(m) * 12 + Double(n) * Double(8 * perColumn + 12 * setupParts) + Double(batch) * 8
-            + Double(Parallelism.workerCount > 1 ? 2 : 1) * (Double(min(a.nnz, chunkNonzeros)) * 12 + Double(max(min(m, chunkRows), batch)) * 44)
+            + chunkBytes(m: m, nnz: a.nnz, batch: batch, chunkRows: chunkRows, chunkNonzeros: chunkNonzeros)
         try IterativeOptionCheck.checkMemory(bytes, for: "SGD work vectors", options: options)
 
         // Setup: one pass over A for the weighted row norms, the column counts and AᵀWy; f(x⁰).
@@ -151,10 +151,16 @@ public enum StochasticGradientDescent {
         let touched = ScratchBuffer(repeating: Int32(0), count: scatter ? n : 0)
         let order = ScratchBuffer((0..<m).map { Int32(truncatingIfNeeded: $0) })
         // Chunks of ≤ 2¹⁸ nonzeros (3 MB) and ≤ 2¹⁶ rows by default: they stay in cache while the steps run.
-        // Two chunks when a helper gathers the next one beside the steps (see `epochs`).
-        let chunks = (0..<(Parallelism.workerCount > 1 ? 2 : 1)).map { _ in
-            SGDChunk(rowCapacity: max(min(m, chunkRows), batch), nonzeroCapacity: min(a.nnz, chunkNonzeros), weighted: weights != nil)
+        // Three layouts and two chunks when a helper works ahead of the steps (see `epochs`): with two or
+        // more workers, when every batch fits a chunk.
+        let rowCapacity = max(min(m, chunkRows), batch), nonzeroCapacity = min(a.nnz, chunkNonzeros)
+        let pipelined = pipelinedGathering(m: m, batch: batch, longestRow: setup.longestRow,
+                                           rowCapacity: rowCapacity, nonzeroCapacity: nonzeroCapacity)
+        let layouts = (0..<(pipelined ? 3 : 1)).map { _ in SGDLayout(rowCapacity: rowCapacity, nonzeroCapacity: nonzeroCapacity) }
+        let chunks = (0..<(pipelined ? 2 : 1)).map { _ in
+            SGDChunk(rowCapacity: rowCapacity, nonzeroCapacity: nonzeroCapacity, weighted: weights != nil)
         }
+        let local = ScratchBuffer((0..<rowCapacity).map { Int32(truncatingIfNeeded: $0) })
         let setupSeconds = clock.elapsed
 
         let schedule = options.learningRate
@@ -171,7 +177,8 @@ public enum StochasticGradientDescent {
                                 acc: acc.pointer, mark: mark.pointer, batchResidual: batchResidual.pointer,
                                 batchGradient: batchGradient.pointer, batchShare: batchShare.pointer,
                                 touchedFlag: touchedFlag.pointer, touched: touched.pointer)
-                            return epochs(&kernel, problem: problem, matrix: matrix, chunks: chunks, order: order.pointer, batch: batch,
+                            return epochs(&kernel, problem: problem, matrix: matrix, layouts: layouts, chunks: chunks,
+                                          local: local.pointer, order: order.pointer, batch: batch,
                                           epochLimit: epochLimit, options: options, clock: clock,
                                           start: f0, reference: reference, floor: floor)
                         }
@@ -200,14 +207,16 @@ public enum StochasticGradientDescent {
 
     /// The epoch loop: shuffle, steps, then one objective evaluation, progress and the stop tests.
     ///
-    /// With two or more workers the row gathering runs beside the steps (`SGDChunk`): while the steps
-    /// run on one chunk, a helper gathers the next one into a second buffer — at the end of an epoch it
-    /// first shuffles the next epoch's order (the seeded generator is only ever used for shuffles, so
-    /// this draws the same numbers as shuffling after the evaluation would). Within an epoch the steps'
-    /// thread copies the tail of the next chunk once its steps are done, the split balanced from the
-    /// last chunk's timings. The steps read the same rows in the same order either way, so x is the same.
-    static func epochs(_ k: inout SGDKernel, problem: LeastSquaresProblem, matrix: SGDRows, chunks: [SGDChunk],
-                       order: UnsafeMutableBufferPointer<Int32>,
+    /// Rows reach the steps through chunks (see `SGDRows`). With one worker, or when a batch might not
+    /// fit a chunk, each chunk is laid out and copied right before its steps (a batch too big for the
+    /// chunk is stepped in place, reading A). Otherwise a helper works ahead, beside the steps: while
+    /// chunk c is stepped, the helper copies chunk c+1 and lays out chunk c+2 (shuffling first when c+2
+    /// opens the next epoch: the seeded generator is only ever used for shuffles, so it draws the same
+    /// numbers), and the steps' thread copies the tail of chunk c+1 after its steps, the split balanced
+    /// from the last chunk's timings (`SGDBalance`). That takes two chunks and three layouts; the steps
+    /// read the same rows in the same order either way, so x is identical.
+    static func epochs(_ k: inout SGDKernel, problem: LeastSquaresProblem, matrix: SGDRows, layouts: [SGDLayout], chunks: [SGDChunk],
+                       local: UnsafeMutableBufferPointer<Int32>, order: UnsafeMutableBufferPointer<Int32>,
                        batch: Int, epochLimit: Int, options: SolverOptions, clock: SolveClock,
                        start f0: Double, reference: Double, floor: Double) -> SGDEnd {
         let m = k.m
@@ -217,17 +226,13 @@ public enum StochasticGradientDescent {
         var stalled = 0
         var throttle = ProgressThrottle()
         let burnIn = epochLimit > 1 ? 1 : 0
-        let pipelined = chunks.count > 1
-        var shuffledFor = 0        // the epoch whose order `order` holds
-        var prefetched: Int?       // rows of the next chunk already gathered into chunks[current]
-        var current = 0
-        var balance = SGDBalance()
         var last: (f: Double, r: [Double])?
 
         func returned(_ k: inout SGDKernel) -> [Double] {
             if k.averaging && k.averagedSteps > 0 { k.average(into: &x) } else { k.current(into: &x) }
             return x
         }
+        // Fisher–Yates shuffle of the row order.
         func shuffle() {
             var i = m
             while i > 1 {
@@ -236,85 +241,14 @@ public enum StochasticGradientDescent {
                 order.swapAt(i, pick)
             }
         }
-
-        for epoch in 1...epochLimit {
+        // Before an epoch's steps: the clock, and the start of averaging after the burn-in.
+        func begin(_ epoch: Int, _ k: inout SGDKernel) -> SGDEnd? {
             if let stop = clock.interruption() { return .finished(stop, epochs: epoch - 1, x: returned(&k), evaluation: nil) }
             if options.averaging && epoch == burnIn + 1 { k.startAveraging() }
-            // Fisher–Yates shuffle of the row order (done already if the helper gathered ahead).
-            if shuffledFor != epoch { shuffle(); shuffledFor = epoch }
-            var position = 0
-            var sinceCheck = 0
-            while position < m {
-                let chunk = chunks[current]
-                let gathered: Int
-                if let rows = prefetched {
-                    gathered = rows
-                    prefetched = nil
-                } else {
-                    gathered = chunk.gather(matrix, order: order, from: position, batch: batch)
-                }
-                guard gathered > 0 else {
-                    // One batch too big for the chunk: stepped in place, reading A's rows.
-                    k.read(matrix)
-                    let count = min(batch, m - position)
-                    let rowList = UnsafeMutableBufferPointer(rebasing: order[position..<(position + count)])
-                    switch steps(&k, rowList, count: count, batch: batch, clock: clock, sinceCheck: &sinceCheck) {
-                    case .done: break
-                    case .diverged: return .diverged(epoch: epoch, objective: nil)
-                    case let .interrupted(stop): return .finished(stop, epochs: epoch - 1, x: returned(&k), evaluation: nil)
-                    }
-                    position += count
-                    continue
-                }
-                k.read(chunk.rows)
-                let rowList = UnsafeMutableBufferPointer(rebasing: chunk.local.pointer[0..<gathered])
-                let next = position + gathered
-                var outcome = SGDStepOutcome.done
-                if pipelined && (next < m || epoch < epochLimit) {
-                    // Gather the following chunk (of this epoch, or the first of the next) beside the steps.
-                    let other = chunks[1 - current]
-                    var rows = 0
-                    if next < m {
-                        rows = other.layout(matrix, order: order, from: next, batch: batch)
-                        let split = balance.split(other, rows: rows, stepping: chunk.nonzeros(gathered))
-                        // Each closure writes only its own variables (they run at the same time).
-                        var stepSeconds = 0.0, copySeconds = 0.0
-                        runConcurrently({
-                            let t = clock.elapsed
-                            outcome = steps(&k, rowList, count: gathered, batch: batch, clock: clock, sinceCheck: &sinceCheck)
-                            stepSeconds = clock.elapsed - t
-                            other.copy(matrix, order: order, rows: split..<rows)
-                        }, {
-                            let t = clock.elapsed
-                            other.copy(matrix, order: order, rows: 0..<split)
-                            copySeconds = clock.elapsed - t
-                        })
-                        balance.stepped(chunk.nonzeros(gathered), seconds: stepSeconds)
-                        balance.copied(other.nonzeros(split), seconds: copySeconds)
-                    } else {
-                        runConcurrently({
-                            outcome = steps(&k, rowList, count: gathered, batch: batch, clock: clock, sinceCheck: &sinceCheck)
-                        }, {
-                            shuffle()
-                            rows = other.layout(matrix, order: order, from: 0, batch: batch)
-                            other.copy(matrix, order: order, rows: 0..<rows)
-                        })
-                        shuffledFor = epoch + 1
-                    }
-                    if rows > 0 {
-                        prefetched = rows
-                        current = 1 - current
-                    }
-                } else {
-                    outcome = steps(&k, rowList, count: gathered, batch: batch, clock: clock, sinceCheck: &sinceCheck)
-                }
-                switch outcome {
-                case .done: break
-                case .diverged: return .diverged(epoch: epoch, objective: nil)
-                case let .interrupted(stop): return .finished(stop, epochs: epoch - 1, x: returned(&k), evaluation: nil)
-                }
-                position = next
-            }
+            return nil
+        }
+        // After an epoch's steps: f of the returned iterate, progress and the stop tests.
+        func end(_ epoch: Int, _ k: inout SGDKernel) -> SGDEnd? {
             let iterate = returned(&k)
             let (f, r) = evaluate(problem, iterate)
             last = (f, r)
@@ -327,8 +261,124 @@ public enum StochasticGradientDescent {
             if options.tolerance > 0 && best - f < options.tolerance * max(f, floor) { stalled += 1 } else { stalled = 0 }
             best = min(best, f)
             if stalled >= stallPatience { return .finished(.objectiveStalled, epochs: epoch, x: iterate, evaluation: last) }
+            if epoch == epochLimit { return .finished(.iterationLimit, epochs: epoch, x: iterate, evaluation: last) }
+            return nil
         }
-        return .finished(.iterationLimit, epochs: epochLimit, x: x, evaluation: last)
+        func interrupted(_ outcome: SGDStepOutcome, _ epoch: Int, _ k: inout SGDKernel) -> SGDEnd? {
+            switch outcome {
+            case .done: return nil
+            case .diverged: return .diverged(epoch: epoch, objective: nil)
+            case let .interrupted(stop): return .finished(stop, epochs: epoch - 1, x: returned(&k), evaluation: nil)
+            }
+        }
+
+        guard layouts.count >= 3, chunks.count >= 2, m > 0 else {
+            // One chunk at a time.
+            let layout = layouts[0], chunk = chunks[0]
+            for epoch in 1...epochLimit {
+                if let result = begin(epoch, &k) { return result }
+                shuffle()
+                var position = 0
+                var sinceCheck = 0
+                while position < m {
+                    let rowList: UnsafeMutableBufferPointer<Int32>
+                    let count: Int
+                    let gathered = layout.layout(matrix, order: order, from: position, batch: batch)
+                    if gathered > 0 {
+                        chunk.copyAll(matrix, layout)
+                        k.read(chunk.rows(layout))
+                        count = gathered
+                        rowList = UnsafeMutableBufferPointer(rebasing: local[0..<count])
+                    } else {
+                        // One batch too big for the chunk: stepped in place, reading A's rows.
+                        k.read(matrix)
+                        count = min(batch, m - position)
+                        rowList = UnsafeMutableBufferPointer(rebasing: order[position..<(position + count)])
+                    }
+                    let outcome = steps(&k, rowList, count: count, batch: batch, clock: clock, sinceCheck: &sinceCheck)
+                    if let result = interrupted(outcome, epoch, &k) { return result }
+                    position += count
+                }
+                if let result = end(epoch, &k) { return result }
+            }
+            return .finished(.iterationLimit, epochs: epochLimit, x: returned(&k), evaluation: last)
+        }
+
+        // Pipelined: chunk c uses layouts[c % 3] and chunks[c % 2]; every layout holds ≥ 1 batch.
+        // The chunk after the one laid out in `layout` (epoch `epoch`): its epoch and first position.
+        func following(_ layout: SGDLayout, epoch: Int) -> (epoch: Int, position: Int)? {
+            let position = layout.first + layout.rows
+            if position < m { return (epoch, position) }
+            return epoch < epochLimit ? (epoch + 1, 0) : nil
+        }
+        var epoch = 1
+        if let result = begin(1, &k) { return result }
+        shuffle()
+        var shuffledFor = 1
+        layouts[0].layout(matrix, order: order, from: 0, batch: batch)
+        chunks[0].copyAll(matrix, layouts[0])
+        var upcoming = following(layouts[0], epoch: 1)
+        if let slot = upcoming {
+            if slot.epoch != shuffledFor { shuffle(); shuffledFor = slot.epoch }
+            layouts[1].layout(matrix, order: order, from: slot.position, batch: batch)
+        }
+        var balance = SGDBalance()
+        var sinceCheck = 0
+        var c = 0
+        while true {
+            // Chunk c is copied; chunk c+1, if any (`upcoming`), is laid out.
+            let layout = layouts[c % 3], chunk = chunks[c % 2]
+            k.read(chunk.rows(layout))
+            let rowList = UnsafeMutableBufferPointer(rebasing: local[0..<layout.rows])
+            var outcome = SGDStepOutcome.done
+            if let slot = upcoming {
+                let nextLayout = layouts[(c + 1) % 3], nextChunk = chunks[(c + 1) % 2], afterLayout = layouts[(c + 2) % 3]
+                let after = following(nextLayout, epoch: slot.epoch)
+                let split = balance.split(nextLayout, stepping: layout.nonzeros(layout.rows))
+                // Each closure writes only its own variables (they run at the same time).
+                var stepSeconds = 0.0, copySeconds = 0.0
+                runConcurrently({
+                    let t = clock.elapsed
+                    outcome = steps(&k, rowList, count: layout.rows, batch: batch, clock: clock, sinceCheck: &sinceCheck)
+                    stepSeconds = clock.elapsed - t
+                    nextChunk.copy(matrix, nextLayout, rows: split..<nextLayout.rows)
+                }, {
+                    let t = clock.elapsed
+                    nextChunk.copy(matrix, nextLayout, rows: 0..<split)
+                    copySeconds = clock.elapsed - t
+                    if let after {
+                        if after.epoch != shuffledFor { shuffle(); shuffledFor = after.epoch }
+                        afterLayout.layout(matrix, order: order, from: after.position, batch: batch)
+                    }
+                })
+                balance.stepped(layout.nonzeros(layout.rows), seconds: stepSeconds)
+                balance.copied(nextLayout.nonzeros(split), seconds: copySeconds)
+                upcoming = after
+            } else {
+                outcome = steps(&k, rowList, count: layout.rows, batch: batch, clock: clock, sinceCheck: &sinceCheck)
+            }
+            if let result = interrupted(outcome, epoch, &k) { return result }
+            if layout.first + layout.rows >= m {
+                if let result = end(epoch, &k) { return result }
+                epoch += 1
+                sinceCheck = 0
+                if let result = begin(epoch, &k) { return result }
+            }
+            c += 1
+        }
+    }
+
+    /// Whether a helper gathers chunks ahead of the steps: two or more workers, and every batch fits a chunk.
+    static func pipelinedGathering(m: Int, batch: Int, longestRow: Int, rowCapacity: Int, nonzeroCapacity: Int) -> Bool {
+        Parallelism.workerCount > 1 && m > 0 && batch <= rowCapacity && batch * longestRow <= nonzeroCapacity
+    }
+
+    /// Upper bound on the bytes of the layouts, chunks and local row list (three and two when pipelined):
+    /// per layout 20 bytes a row, per chunk 12 a nonzero and 16 a row, 4 a row for the list.
+    static func chunkBytes(m: Int, nnz: Int, batch: Int, chunkRows: Int, chunkNonzeros: Int) -> Double {
+        let rows = Double(max(min(m, chunkRows), batch)), nonzeros = Double(min(nnz, chunkNonzeros))
+        let copies = Parallelism.workerCount > 1 ? 2.0 : 1.0
+        return (copies + 1) * (rows + 1) * 20 + copies * (nonzeros * 12 + rows * 16) + rows * 4
     }
 
     /// Steps over the first `count` rows of `rowList` (rows of what the kernel reads), in batches;
@@ -409,6 +459,8 @@ enum SGDEnd {
 struct SGDSetup {
     var maxRowSquaredNorm = 0.0
     var squaredNormSum = 0.0
+    /// The most nonzeros in a row.
+    var longestRow = 0
     var columnCounts: [Int32]
     var dualNorm = 0.0
 
@@ -424,6 +476,7 @@ struct SGDSetup {
         var counts = [Int32](repeating: 0, count: parts * n)
         var aty = [Double](repeating: 0, count: parts * n)
         var maxima = [Double](repeating: 0, count: parts), sums = [Double](repeating: 0, count: parts)
+        var longest = [Int](repeating: 0, count: parts)
         let weights = problem.sampleWeights ?? []
         a.storage.offsets.withUnsafeBufferPointer { off in
             a.storage.indices.withUnsafeBufferPointer { idx in
@@ -434,11 +487,13 @@ struct SGDSetup {
                                 aty.withUnsafeMutableBufferPointer { g in
                                     maxima.withUnsafeMutableBufferPointer { mx in
                                         sums.withUnsafeMutableBufferPointer { sm in
+                                          longest.withUnsafeMutableBufferPointer { lr in
                                             let ranges = Parallelism.balancedRanges(offsets: off, outerCount: m, parts: parts)
                                             Parallelism.run(ranges.count) { part in
                                                 let base = part &* n
-                                                var biggest = 0.0, total = 0.0
+                                                var biggest = 0.0, total = 0.0, length = 0
                                                 for i in ranges[part] {
+                                                    length = max(length, off[i + 1] - off[i])
                                                     let wi = w.isEmpty ? 1 : w[i]
                                                     let wy = wi * y[i]
                                                     var sq = 0.0
@@ -454,6 +509,7 @@ struct SGDSetup {
                                                 }
                                                 mx[part] = biggest
                                                 sm[part] = total
+                                                lr[part] = length
                                             }
                                             // Sum the parts in order (column ranges on all cores), then ‖AᵀWy‖∞.
                                             if ranges.count > 1 {
@@ -467,6 +523,7 @@ struct SGDSetup {
                                                     }
                                                 }
                                             }
+                                          }
                                         }
                                     }
                                 }
@@ -476,6 +533,7 @@ struct SGDSetup {
                 }
             }
         }
+        longestRow = longest.max() ?? 0
         for part in 0..<parts {
             maxRowSquaredNorm = max(maxRowSquaredNorm, maxima[part])
             squaredNormSum += sums[part]
@@ -510,11 +568,12 @@ struct SGDBalance {
         if nonzeros > 0 { copyCost = seconds / Double(nonzeros) }
     }
 
-    /// The first local row the steps' thread copies (the helper copies the rows before it).
-    func split(_ chunk: SGDChunk, rows: Int, stepping: Int) -> Int {
+    /// The first local row of `layout` the steps' thread copies (the helper copies the rows before it).
+    func split(_ layout: SGDLayout, stepping: Int) -> Int {
+        let rows = layout.rows
         guard stepCost > 0, copyCost > 0, rows > 0 else { return rows }
-        let total = Double(chunk.nonzeros(rows))
+        let total = Double(layout.nonzeros(rows))
         let helper = min(total, max(total / 2, (stepCost * Double(stepping) / copyCost + total) / 2))
-        return chunk.firstRow(atNonzero: Int(helper.rounded(.up)), rows: rows)
+        return layout.firstRow(atNonzero: Int(helper.rounded(.up)))
     }
 }
