@@ -404,9 +404,12 @@ final class SGDChunk {
         for t in rows {
             let i = Int(row[t]), start = from[t]
             let base = chunkOff[t], count = chunkOff[t + 1] - base
-            for q in 0..<count {
-                chunkIdx[base &+ q] = source.idx[start &+ q]
-                chunkVal[base &+ q] = source.val[start &+ q]
+            // Whole-row block copies: a few wide loads per row instead of two per entry, so the
+            // processor has the misses of many rows in flight at once (per-entry copying took twice as long).
+            if count > 0, let sourceIdx = source.idx.baseAddress, let sourceVal = source.val.baseAddress,
+               let toIdx = chunkIdx.baseAddress, let toVal = chunkVal.baseAddress {
+                (toIdx + base).update(from: sourceIdx + start, count: count)
+                (toVal + base).update(from: sourceVal + start, count: count)
             }
             chunkY[t] = source.y[i]
             if !source.w.isEmpty { chunkW[t] = source.w[i] }

@@ -336,7 +336,7 @@ public enum StochasticGradientDescent {
                 let after = following(nextLayout, epoch: slot.epoch)
                 let split = balance.split(nextLayout, stepping: layout.nonzeros(layout.rows))
                 // Each closure writes only its own variables (they run at the same time).
-                var stepSeconds = 0.0, copySeconds = 0.0
+                var stepSeconds = 0.0, copySeconds = 0.0, layoutSeconds = 0.0
                 runConcurrently({
                     let t = clock.elapsed
                     outcome = steps(&k, rowList, count: layout.rows, batch: batch, clock: clock, sinceCheck: &sinceCheck)
@@ -345,14 +345,16 @@ public enum StochasticGradientDescent {
                 }, {
                     let t = clock.elapsed
                     nextChunk.copy(matrix, nextLayout, rows: 0..<split)
-                    copySeconds = clock.elapsed - t
+                    let copied = clock.elapsed
+                    copySeconds = copied - t
                     if let after {
                         if after.epoch != shuffledFor { shuffle(); shuffledFor = after.epoch }
                         afterLayout.layout(matrix, order: order, from: after.position, batch: batch)
                     }
+                    layoutSeconds = clock.elapsed - copied
                 })
-                balance.stepped(layout.nonzeros(layout.rows), seconds: stepSeconds)
-                balance.copied(nextLayout.nonzeros(split), seconds: copySeconds)
+                balance.record(stepped: layout.nonzeros(layout.rows), in: stepSeconds,
+                               copied: nextLayout.nonzeros(split), in: copySeconds, laidOut: layoutSeconds)
                 upcoming = after
             } else {
                 outcome = steps(&k, rowList, count: layout.rows, batch: batch, clock: clock, sinceCheck: &sinceCheck)
@@ -553,19 +555,19 @@ enum SGDStepOutcome {
 }
 
 /// Splits the copy of the next chunk between the helper and the steps' thread (which copies the tail
-/// after its steps) so that both finish together: from the last chunk, the seconds per nonzero of the
-/// steps (σ) and of the copy (ρ), the helper takes N_h = (σ·N_steps/ρ + N)/2 of the N nonzeros.
-/// Only the timing depends on it: the chunk's contents do not.
+/// after its steps) so that both finish together. From the last chunk: the seconds per nonzero of the
+/// steps (σ) and of the copy (ρ), and the helper's seconds for its other work (the layout after next, L);
+/// for N nonzeros to copy, next to N_s to step, the helper takes N_h = (σ·N_s − L)/(2ρ) + N/2, within
+/// [0, N]. Only the timing depends on it: the chunk's contents do not.
 struct SGDBalance {
     var stepCost = 0.0
     var copyCost = 0.0
+    var otherSeconds = 0.0
 
-    mutating func stepped(_ nonzeros: Int, seconds: Double) {
-        if nonzeros > 0 { stepCost = seconds / Double(nonzeros) }
-    }
-
-    mutating func copied(_ nonzeros: Int, seconds: Double) {
-        if nonzeros > 0 { copyCost = seconds / Double(nonzeros) }
+    mutating func record(stepped: Int, in stepSeconds: Double, copied: Int, in copySeconds: Double, laidOut: Double) {
+        if stepped > 0 { stepCost = stepSeconds / Double(stepped) }
+        if copied > 0 { copyCost = copySeconds / Double(copied) }
+        otherSeconds = laidOut
     }
 
     /// The first local row of `layout` the steps' thread copies (the helper copies the rows before it).
@@ -573,7 +575,7 @@ struct SGDBalance {
         let rows = layout.rows
         guard stepCost > 0, copyCost > 0, rows > 0 else { return rows }
         let total = Double(layout.nonzeros(rows))
-        let helper = min(total, max(total / 2, (stepCost * Double(stepping) / copyCost + total) / 2))
+        let helper = min(total, max(0, (stepCost * Double(stepping) - otherSeconds) / (2 * copyCost) + total / 2))
         return layout.firstRow(atNonzero: Int(helper.rounded(.up)))
     }
 }
