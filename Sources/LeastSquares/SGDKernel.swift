@@ -325,9 +325,10 @@ final class SGDLayout {
     init(rowCapacity: Int, nonzeroCapacity: Int) {
         self.rowCapacity = rowCapacity
         self.nonzeroCapacity = nonzeroCapacity
-        off = ScratchBuffer(repeating: 0, count: rowCapacity + 1)
-        sourceRow = ScratchBuffer(repeating: 0, count: rowCapacity)
-        sourceStart = ScratchBuffer(repeating: 0, count: rowCapacity)
+        // Written by `layout` before anything reads them: no zero fill (it took ~5 ms of a 12 ms setup).
+        off = ScratchBuffer(uninitializedCount: rowCapacity + 1)
+        sourceRow = ScratchBuffer(uninitializedCount: rowCapacity)
+        sourceStart = ScratchBuffer(uninitializedCount: rowCapacity)
     }
 
     /// Lays out whole batches of `order[first...]` while they fit; returns the number of rows (0 when
@@ -384,10 +385,11 @@ final class SGDChunk {
     let w: ScratchBuffer<Double>
 
     init(rowCapacity: Int, nonzeroCapacity: Int, weighted: Bool) {
-        idx = ScratchBuffer(repeating: 0, count: nonzeroCapacity)
-        val = ScratchBuffer(repeating: 0.0, count: nonzeroCapacity)
-        y = ScratchBuffer(repeating: 0.0, count: rowCapacity)
-        w = ScratchBuffer(repeating: 0.0, count: weighted ? rowCapacity : 0)
+        // Written by `copy` before the steps read them.
+        idx = ScratchBuffer(uninitializedCount: nonzeroCapacity)
+        val = ScratchBuffer(uninitializedCount: nonzeroCapacity)
+        y = ScratchBuffer(uninitializedCount: rowCapacity)
+        w = ScratchBuffer(uninitializedCount: weighted ? rowCapacity : 0)
     }
 
     /// The chunk's rows as the steps read them (offsets from its layout).

@@ -92,12 +92,13 @@ public enum StochasticGradientDescent {
 
         // Setup: one pass over A for the weighted row norms, the column counts and AᵀWy; f(x⁰).
         let weights = problem.sampleWeights
-        let setup = SGDSetup(problem)
+        // Column counts only where they are used: AdaGrad's shares, and a warm start's untouched columns.
+        let setup = SGDSetup(problem, counts: adagrad || problem.initialGuess != nil)
         let maxRowSq = setup.maxRowSquaredNorm
         let entrySq = setup.squaredNormSum
         let columnCounts = setup.columnCounts
         var x0 = problem.initialGuess ?? [Double](repeating: 0, count: n)
-        for j in 0..<n where columnCounts[j] == 0 { x0[j] = 0 }  // untouched by every row: optimal at 0
+        for j in 0..<n where !columnCounts.isEmpty && columnCounts[j] == 0 { x0[j] = 0 }  // untouched by every row: optimal at 0
         var ySq = 0.0
         for i in 0..<m { ySq += (weights?[i] ?? 1) * problem.rhs[i] * problem.rhs[i] }
         // At x⁰ = 0 (the default), r⁰ = y and f(x⁰) = ½Σwᵢyᵢ²: no product needed.
@@ -161,6 +162,7 @@ public enum StochasticGradientDescent {
             SGDChunk(rowCapacity: rowCapacity, nonzeroCapacity: nonzeroCapacity, weighted: weights != nil)
         }
         let local = ScratchBuffer((0..<rowCapacity).map { Int32(truncatingIfNeeded: $0) })
+        let residual = ScratchBuffer<Double>(uninitializedCount: m)
         let setupSeconds = clock.elapsed
 
         let schedule = options.learningRate
@@ -178,7 +180,7 @@ public enum StochasticGradientDescent {
                                 batchGradient: batchGradient.pointer, batchShare: batchShare.pointer,
                                 touchedFlag: touchedFlag.pointer, touched: touched.pointer)
                             return epochs(&kernel, problem: problem, matrix: matrix, layouts: layouts, chunks: chunks,
-                                          local: local.pointer, order: order.pointer, batch: batch,
+                                          local: local.pointer, order: order.pointer, residual: residual.pointer, batch: batch,
                                           epochLimit: epochLimit, options: options, clock: clock,
                                           start: f0, reference: reference, floor: floor)
                         }
@@ -190,9 +192,9 @@ public enum StochasticGradientDescent {
         let stepText = "schedule \(schedule.rawValue), η₀ = \(eta0)" + (options.initialLearningRate == nil ? " (default from row norms)" : "")
             + (adagrad ? ", δ = \(delta)" : "") + ", batch \(batch)" + (options.averaging ? ", averaged" : "")
         switch end {
-        case let .finished(stop, epochs, x, evaluation):
+        case let .finished(stop, epochs, x, objective):
             return finish(problem, x: x, stop: stop, epochs: epochs, clock: clock, setupSeconds: setupSeconds,
-                          diagnostics: ["SGD: " + stepText], evaluation: evaluation)
+                          diagnostics: ["SGD: " + stepText], evaluation: objective.map { ($0, residual.array) })
         case let .diverged(epoch, objective):
             let smaller = eta0 / 10
             let what = objective.map { "the objective reached \($0) (it was \(f0) at the start)" } ?? "a residual became non-finite or exceeded 1e150"
@@ -217,6 +219,7 @@ public enum StochasticGradientDescent {
     /// read the same rows in the same order either way, so x is identical.
     static func epochs(_ k: inout SGDKernel, problem: LeastSquaresProblem, matrix: SGDRows, layouts: [SGDLayout], chunks: [SGDChunk],
                        local: UnsafeMutableBufferPointer<Int32>, order: UnsafeMutableBufferPointer<Int32>,
+                       residual: UnsafeMutableBufferPointer<Double>,
                        batch: Int, epochLimit: Int, options: SolverOptions, clock: SolveClock,
                        start f0: Double, reference: Double, floor: Double) -> SGDEnd {
         let m = k.m
@@ -226,7 +229,7 @@ public enum StochasticGradientDescent {
         var stalled = 0
         var throttle = ProgressThrottle()
         let burnIn = epochLimit > 1 ? 1 : 0
-        var last: (f: Double, r: [Double])?
+        var last: Double?
 
         func returned(_ k: inout SGDKernel) -> [Double] {
             if k.averaging && k.averagedSteps > 0 { k.average(into: &x) } else { k.current(into: &x) }
@@ -243,32 +246,32 @@ public enum StochasticGradientDescent {
         }
         // Before an epoch's steps: the clock, and the start of averaging after the burn-in.
         func begin(_ epoch: Int, _ k: inout SGDKernel) -> SGDEnd? {
-            if let stop = clock.interruption() { return .finished(stop, epochs: epoch - 1, x: returned(&k), evaluation: nil) }
+            if let stop = clock.interruption() { return .finished(stop, epochs: epoch - 1, x: returned(&k), objective: nil) }
             if options.averaging && epoch == burnIn + 1 { k.startAveraging() }
             return nil
         }
         // After an epoch's steps: f of the returned iterate, progress and the stop tests.
         func end(_ epoch: Int, _ k: inout SGDKernel) -> SGDEnd? {
             let iterate = returned(&k)
-            let (f, r) = evaluate(problem, iterate)
-            last = (f, r)
+            let (f, residualNorm) = evaluate(problem, iterate, into: residual)
+            last = f
             if !f.isFinite || f > divergenceFactor * reference { return .diverged(epoch: epoch, objective: f) }
             if throttle.due(clock.elapsed, force: epoch == epochLimit) {
-                clock.report(epoch, objective: f, residualNorm: DenseVector.norm(r), fraction: Double(epoch) / Double(epochLimit))
+                clock.report(epoch, objective: f, residualNorm: residualNorm, fraction: Double(epoch) / Double(epochLimit))
             }
-            if let stop = clock.interruption() { return .finished(stop, epochs: epoch, x: iterate, evaluation: last) }
+            if let stop = clock.interruption() { return .finished(stop, epochs: epoch, x: iterate, objective: last) }
             // Stalled: the best objective improved by less than tolerance·f.
             if options.tolerance > 0 && best - f < options.tolerance * max(f, floor) { stalled += 1 } else { stalled = 0 }
             best = min(best, f)
-            if stalled >= stallPatience { return .finished(.objectiveStalled, epochs: epoch, x: iterate, evaluation: last) }
-            if epoch == epochLimit { return .finished(.iterationLimit, epochs: epoch, x: iterate, evaluation: last) }
+            if stalled >= stallPatience { return .finished(.objectiveStalled, epochs: epoch, x: iterate, objective: last) }
+            if epoch == epochLimit { return .finished(.iterationLimit, epochs: epoch, x: iterate, objective: last) }
             return nil
         }
         func interrupted(_ outcome: SGDStepOutcome, _ epoch: Int, _ k: inout SGDKernel) -> SGDEnd? {
             switch outcome {
             case .done: return nil
             case .diverged: return .diverged(epoch: epoch, objective: nil)
-            case let .interrupted(stop): return .finished(stop, epochs: epoch - 1, x: returned(&k), evaluation: nil)
+            case let .interrupted(stop): return .finished(stop, epochs: epoch - 1, x: returned(&k), objective: nil)
             }
         }
 
@@ -301,7 +304,7 @@ public enum StochasticGradientDescent {
                 }
                 if let result = end(epoch, &k) { return result }
             }
-            return .finished(.iterationLimit, epochs: epochLimit, x: returned(&k), evaluation: last)
+            return .finished(.iterationLimit, epochs: epochLimit, x: returned(&k), objective: last)
         }
 
         // Pipelined: chunk c uses layouts[c % 3] and chunks[c % 2]; every layout holds ≥ 1 batch.
@@ -408,6 +411,56 @@ public enum StochasticGradientDescent {
         return .done
     }
 
+    /// f(x) and ‖y − A·x‖, with r = y − A·x (unweighted) into `r`: one SpMV, rows split over the
+    /// workers (each rᵢ is one row's dot product, so r does not depend on the split; the sums are in order).
+    static func evaluate(_ problem: LeastSquaresProblem, _ x: [Double], into r: UnsafeMutableBufferPointer<Double>)
+        -> (f: Double, residualNorm: Double) {
+        let a = problem.matrix, m = problem.rowCount
+        a.storage.offsets.withUnsafeBufferPointer { off in
+            a.storage.indices.withUnsafeBufferPointer { idx in
+                a.storage.values.withUnsafeBufferPointer { val in
+                    problem.rhs.withUnsafeBufferPointer { y in
+                        x.withUnsafeBufferPointer { xp in
+                            let workers = Parallelism.workers(forWork: a.nnz)
+                            let ranges = Parallelism.balancedRanges(offsets: off, outerCount: m, parts: workers)
+                            Parallelism.run(ranges.count) { part in
+                                for i in ranges[part] {
+                                    var d0 = 0.0, d1 = 0.0
+                                    var p = off[i]
+                                    let end = off[i + 1]
+                                    while p + 1 < end {
+                                        d0 += val[p] * xp[Int(idx[p])]
+                                        d1 += val[p + 1] * xp[Int(idx[p + 1])]
+                                        p += 2
+                                    }
+                                    if p < end { d0 += val[p] * xp[Int(idx[p])] }
+                                    r[i] = y[i] - (d0 + d1)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var loss = 0.0, squares = 0.0
+        if let w = problem.sampleWeights {
+            for i in 0..<m {
+                loss += w[i] * r[i] * r[i]
+                squares += r[i] * r[i]
+            }
+        } else {
+            for i in 0..<m { squares += r[i] * r[i] }
+            loss = squares
+        }
+        var l1 = 0.0, l2 = 0.0
+        for v in x {
+            l1 += abs(v)
+            l2 += v * v
+        }
+        let reg = problem.regularization
+        return (0.5 * loss + reg.l1 * l1 + 0.5 * reg.l2 * l2, squares.squareRoot())
+    }
+
     /// f(x) and r = y − A·x (unweighted), with one SpMV.
     static func evaluate(_ problem: LeastSquaresProblem, _ x: [Double]) -> (Double, [Double]) {
         let r = problem.residual(x)
@@ -444,8 +497,8 @@ public enum StochasticGradientDescent {
 
 /// How the epoch loop ended.
 enum SGDEnd {
-    /// `evaluation`: f and r = y − A·x of x, when the loop computed them.
-    case finished(StopReason, epochs: Int, x: [Double], evaluation: (f: Double, r: [Double])?)
+    /// `objective`: f(x), when the loop computed it; the residual buffer then holds y − A·x.
+    case finished(StopReason, epochs: Int, x: [Double], objective: Double?)
     /// `objective` is nil when a residual went non-finite mid-epoch.
     case diverged(epoch: Int, objective: Double?)
 }
@@ -463,6 +516,7 @@ struct SGDSetup {
     var squaredNormSum = 0.0
     /// The most nonzeros in a row.
     var longestRow = 0
+    /// Empty unless asked for.
     var columnCounts: [Int32]
     var dualNorm = 0.0
 
@@ -471,11 +525,11 @@ struct SGDSetup {
         nnz < 4 * n ? 1 : Parallelism.workers(forWork: nnz)
     }
 
-    init(_ problem: LeastSquaresProblem, parts wanted: Int? = nil) {
+    init(_ problem: LeastSquaresProblem, counts countColumns: Bool = true, parts wanted: Int? = nil) {
         let a = problem.matrix
         let m = a.rowCount, n = a.columnCount, nnz = a.nnz
         let parts = max(1, min(wanted ?? SGDSetup.parts(nnz: nnz, columns: n), max(m, 1)))
-        var counts = [Int32](repeating: 0, count: parts * n)
+        var counts = [Int32](repeating: 0, count: countColumns ? parts * n : 0)
         var aty = [Double](repeating: 0, count: parts * n)
         var maxima = [Double](repeating: 0, count: parts), sums = [Double](repeating: 0, count: parts)
         var longest = [Int](repeating: 0, count: parts)
@@ -503,7 +557,7 @@ struct SGDSetup {
                                                         let j = base &+ Int(idx[p])
                                                         let v = val[p]
                                                         sq += v * v
-                                                        cnt[j] &+= 1
+                                                        if countColumns { cnt[j] &+= 1 }
                                                         g[j] += wy * v
                                                     }
                                                     biggest = max(biggest, wi * sq)
@@ -519,7 +573,7 @@ struct SGDSetup {
                                                 Parallelism.run(ranges.count) { part in
                                                     for j in (part * chunk)..<min(n, (part + 1) * chunk) {
                                                         for q in 1..<ranges.count {
-                                                            cnt[j] &+= cnt[q &* n &+ j]
+                                                            if countColumns { cnt[j] &+= cnt[q &* n &+ j] }
                                                             g[j] += g[q &* n &+ j]
                                                         }
                                                     }
@@ -541,7 +595,7 @@ struct SGDSetup {
             squaredNormSum += sums[part]
         }
         for j in 0..<n { dualNorm = max(dualNorm, abs(aty[j])) }
-        counts.removeLast(counts.count - n)
+        if countColumns { counts.removeLast(counts.count - n) }
         columnCounts = counts
     }
 }
