@@ -11,8 +11,6 @@ enum CDColumn {
     static let inWorkingSet: UInt8 = 4
     /// Was in some working set during the solve (statistics).
     static let everInWorkingSet: UInt8 = 8
-    /// Being copied into the column pool (set only during `CDColumnPool.copy`).
-    static let copying: UInt8 = 16
     /// Columns still in play: neither excluded nor screened.
     static let inactive: UInt8 = excluded | screened
 }
@@ -52,7 +50,7 @@ struct CDKernel {
     let l1: Double
     let l2: Double
     /// ỹ (length m).
-    let y: UnsafeMutableBufferPointer<Double>
+    let y: UnsafeBufferPointer<Double>
     /// x (length n), r = ỹ − Ãx (length m).
     let x: UnsafeMutableBufferPointer<Double>
     let r: UnsafeMutableBufferPointer<Double>
@@ -69,7 +67,7 @@ struct CDKernel {
     let ws: UnsafeMutableBufferPointer<Int32>
     var wsCount = 0
 
-    init(a: CDRows, pool: CDColumnPool, l1: Double, l2: Double, y: UnsafeMutableBufferPointer<Double>,
+    init(a: CDRows, pool: CDColumnPool, l1: Double, l2: Double, y: UnsafeBufferPointer<Double>,
          x: UnsafeMutableBufferPointer<Double>, r: UnsafeMutableBufferPointer<Double>,
          colSq: UnsafeMutableBufferPointer<Double>, cy: UnsafeMutableBufferPointer<Double>,
          grad: UnsafeMutableBufferPointer<Double>, score: UnsafeMutableBufferPointer<Double>,
@@ -97,7 +95,7 @@ struct CDKernel {
 
     /// Copies the given columns (not yet in the pool) into it and refreshes the pool pointers.
     mutating func copyColumns(_ columns: [Int32]) throws(SolverError) {
-        try pool.copy(columns, from: a, flags: status)
+        try pool.copy(columns, from: a)
         idx = pool.rows.pointer
         val = pool.values.pointer
     }

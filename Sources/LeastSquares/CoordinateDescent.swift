@@ -86,38 +86,41 @@ public enum CoordinateDescent {
         let m = problem.rowCount, n = problem.columnCount, nnz = problem.matrix.nnz
         let reg = problem.regularization
         // The pool's bookkeeping and scatter buffers per column (`CDColumnPool.fixedBytes`); x, ‖ã_j‖²,
-        // ĝ, ãᵀỹ then the keys (8 bytes each), flags (1), working set (4) per column; r, ỹ (and √w) per row.
+        // ĝ, ãᵀỹ then the keys (8 bytes each), flags (1), working set (4) per column; r (and ỹ, √w) per row.
         // The pool itself is checked as it grows; ridge and least squares copy every column at once.
         let parts = max(1, min(parts ?? CDColumnPool.parts(nnz: nnz, columns: n), max(m, 1)))
         let fixed = CDColumnPool.fixedBytes(columns: n, parts: parts) + Double(n) * (4 * 8 + 1 + 4)
-            + Double(m) * (problem.sampleWeights == nil ? 16 : 24)
+            + Double(m) * (problem.sampleWeights == nil ? 8 : 24)
         let upfront = fixed + (reg.l1 > 0 ? 0 : Double(nnz) * CDColumnPool.bytesPerEntry)
         try IterativeOptionCheck.checkMemory(upfront, for: "coordinate descent (work vectors" + (reg.l1 > 0 ? ")" : " and A in CSC)"),
                                              options: options)
 
         // Setup: ỹ = W^{1/2}·y; ‖ã_j‖² and ãᵀỹ in one pass over A (`CDColumnPool.prepare`).
+        // ỹ = W^{1/2}·y (y itself when unweighted). Buffers written before they are read are not zero-filled.
         let rootWeights = ScratchBuffer((problem.sampleWeights ?? []).map { $0.squareRoot() })
-        let y = ScratchBuffer(problem.rhs)
-        if problem.sampleWeights != nil { for i in 0..<m { y.pointer[i] *= rootWeights.pointer[i] } }
+        let weightedY = ScratchBuffer<Double>(uninitializedCount: problem.sampleWeights == nil ? 0 : m)
+        for i in 0..<weightedY.count { weightedY.pointer[i] = problem.rhs[i] * rootWeights.pointer[i] }
         let colSq = ScratchBuffer<Double>(uninitializedCount: n)
         // ãᵀỹ is needed until the first working set is chosen, the selection keys only from then on.
         let score = ScratchBuffer<Double>(uninitializedCount: n)
         let cy = score
-        let x = ScratchBuffer(problem.initialGuess ?? [Double](repeating: 0, count: n))
-        let r = ScratchBuffer(repeating: 0.0, count: m)
-        let grad = ScratchBuffer(repeating: 0.0, count: n)
+        let x = problem.initialGuess.map { ScratchBuffer($0) } ?? ScratchBuffer(repeating: 0.0, count: n)
+        let r = ScratchBuffer<Double>(uninitializedCount: m)
+        let grad = ScratchBuffer<Double>(uninitializedCount: n)
         let status = ScratchBuffer(repeating: UInt8(0), count: n)
-        let ws = ScratchBuffer(repeating: Int32(0), count: n)
+        let ws = ScratchBuffer<Int32>(uninitializedCount: n)
         let budget = IterativeOptionCheck.budget(options)
 
         let result: Result<CDOutcome, SolverError> = problem.matrix.storage.offsets.withUnsafeBufferPointer { off in
             problem.matrix.storage.indices.withUnsafeBufferPointer { idx in
                 problem.matrix.storage.values.withUnsafeBufferPointer { val in
+                  problem.rhs.withUnsafeBufferPointer { rhs in
+                    let y = problem.sampleWeights == nil ? rhs : UnsafeBufferPointer(weightedY.pointer)
                     let a = CDRows(m: m, n: n, off: off, idx: idx, val: val, rootWeights: UnsafeBufferPointer(rootWeights.pointer))
                     let pool = CDColumnPool(a, parts: parts, budget: budget, fixedBytes: fixed)
-                    pool.prepare(a, y: y.pointer, squaredNorms: colSq.pointer, dotY: cy.pointer)
+                    pool.prepare(a, y: y, squaredNorms: colSq.pointer, dotY: cy.pointer)
                     statistics.setupSeconds = clock.elapsed
-                    var kernel = CDKernel(a: a, pool: pool, l1: reg.l1, l2: reg.l2, y: y.pointer, x: x.pointer, r: r.pointer,
+                    var kernel = CDKernel(a: a, pool: pool, l1: reg.l1, l2: reg.l2, y: y, x: x.pointer, r: r.pointer,
                                           colSq: colSq.pointer, cy: cy.pointer, grad: grad.pointer, score: score.pointer,
                                           status: status.pointer, ws: ws.pointer)
                     do throws(SolverError) {
@@ -125,6 +128,7 @@ public enum CoordinateDescent {
                     } catch {
                         return .failure(error)
                     }
+                  }
                 }
             }
         }
