@@ -1,4 +1,5 @@
 // LeastSquares/StochasticGradientDescent: SGD over shuffled CSR rows, O(nnz(row)) per step, with lazy regularisation and averaging.
+import Foundation
 import SparseTensor
 
 /// Stochastic gradient descent for
@@ -212,11 +213,11 @@ public enum StochasticGradientDescent {
     /// Rows reach the steps through chunks (see `SGDRows`). With one worker, or when a batch might not
     /// fit a chunk, each chunk is laid out and copied right before its steps (a batch too big for the
     /// chunk is stepped in place, reading A). Otherwise a helper works ahead, beside the steps: while
-    /// chunk c is stepped, the helper copies chunk c+1 and lays out chunk c+2 (shuffling first when c+2
-    /// opens the next epoch: the seeded generator is only ever used for shuffles, so it draws the same
-    /// numbers), and the steps' thread copies the tail of chunk c+1 after its steps, the split balanced
-    /// from the last chunk's timings (`SGDBalance`). That takes two chunks and three layouts; the steps
-    /// read the same rows in the same order either way, so x is identical.
+    /// chunk c is stepped, chunk c+2 is laid out (after shuffling, when it opens the next epoch: the
+    /// seeded generator is only ever used for shuffles, so it draws the same numbers) and chunk c+1 is
+    /// copied, in blocks the helper takes first and the steps' thread takes once its steps are done
+    /// (`SGDTaskCounter`). That takes two chunks and three layouts; the steps read the same rows in the
+    /// same order either way, so x is identical.
     static func epochs(_ k: inout SGDKernel, problem: LeastSquaresProblem, matrix: SGDRows, layouts: [SGDLayout], chunks: [SGDChunk],
                        local: UnsafeMutableBufferPointer<Int32>, order: UnsafeMutableBufferPointer<Int32>,
                        residual: UnsafeMutableBufferPointer<Double>,
@@ -325,7 +326,7 @@ public enum StochasticGradientDescent {
             if slot.epoch != shuffledFor { shuffle(); shuffledFor = slot.epoch }
             layouts[1].layout(matrix, order: order, from: slot.position, batch: batch)
         }
-        var balance = SGDBalance()
+        let tasks = SGDTaskCounter()
         var sinceCheck = 0
         var c = 0
         while true {
@@ -337,27 +338,28 @@ public enum StochasticGradientDescent {
             if let slot = upcoming {
                 let nextLayout = layouts[(c + 1) % 3], nextChunk = chunks[(c + 1) % 2], afterLayout = layouts[(c + 2) % 3]
                 let after = following(nextLayout, epoch: slot.epoch)
-                let split = balance.split(nextLayout, stepping: layout.nonzeros(layout.rows))
-                // Each closure writes only its own variables (they run at the same time).
-                var stepSeconds = 0.0, copySeconds = 0.0, layoutSeconds = 0.0
-                runConcurrently({
-                    let t = clock.elapsed
-                    outcome = steps(&k, rowList, count: layout.rows, batch: batch, clock: clock, sinceCheck: &sinceCheck)
-                    stepSeconds = clock.elapsed - t
-                    nextChunk.copy(matrix, nextLayout, rows: split..<nextLayout.rows)
-                }, {
-                    let t = clock.elapsed
-                    nextChunk.copy(matrix, nextLayout, rows: 0..<split)
-                    let copied = clock.elapsed
-                    copySeconds = copied - t
-                    if let after {
-                        if after.epoch != shuffledFor { shuffle(); shuffledFor = after.epoch }
-                        afterLayout.layout(matrix, order: order, from: after.position, batch: batch)
+                // Tasks of this phase: laying out chunk c+2 (task 0, the biggest, so the helper takes it
+                // first), then copying chunk c+1 in blocks of rows. Each is done once, by either thread.
+                let rows = nextLayout.rows
+                let blocks = max(1, min(16, rows / 64))
+                tasks.reset(blocks + 1)
+                func run(_ task: Int) {
+                    if task == 0 {
+                        if let after {
+                            if after.epoch != shuffledFor { shuffle(); shuffledFor = after.epoch }
+                            afterLayout.layout(matrix, order: order, from: after.position, batch: batch)
+                        }
+                    } else {
+                        let b = task - 1
+                        nextChunk.copy(matrix, nextLayout, rows: (rows * b / blocks)..<(rows * (b + 1) / blocks))
                     }
-                    layoutSeconds = clock.elapsed - copied
+                }
+                runConcurrently({
+                    outcome = steps(&k, rowList, count: layout.rows, batch: batch, clock: clock, sinceCheck: &sinceCheck)
+                    while let task = tasks.claim() { run(task) }
+                }, {
+                    while let task = tasks.claim() { run(task) }
                 })
-                balance.record(stepped: layout.nonzeros(layout.rows), in: stepSeconds,
-                               copied: nextLayout.nonzeros(split), in: copySeconds, laidOut: layoutSeconds)
                 upcoming = after
             } else {
                 outcome = steps(&k, rowList, count: layout.rows, batch: batch, clock: clock, sinceCheck: &sinceCheck)
@@ -411,7 +413,7 @@ public enum StochasticGradientDescent {
         return .done
     }
 
-    /// f(x) and ‖y − A·x‖, with r = y − A·x (unweighted) into `r`: one SpMV, rows split over the
+    /// f(x) and ‖y − A·x‖, with r = y − A·x (unweighted) into `r`: one SpMV, rows in blocks over the
     /// workers (each rᵢ is one row's dot product, so r does not depend on the split; the sums are in order).
     static func evaluate(_ problem: LeastSquaresProblem, _ x: [Double], into r: UnsafeMutableBufferPointer<Double>)
         -> (f: Double, residualNorm: Double) {
@@ -421,8 +423,10 @@ public enum StochasticGradientDescent {
                 a.storage.values.withUnsafeBufferPointer { val in
                     problem.rhs.withUnsafeBufferPointer { y in
                         x.withUnsafeBufferPointer { xp in
+                            // Eight blocks per worker, handed out as threads come free: a worker the
+                            // system does not schedule leaves its blocks to the others.
                             let workers = Parallelism.workers(forWork: a.nnz)
-                            let ranges = Parallelism.balancedRanges(offsets: off, outerCount: m, parts: workers)
+                            let ranges = Parallelism.balancedRanges(offsets: off, outerCount: m, parts: workers > 1 ? 8 * workers : 1)
                             Parallelism.run(ranges.count) { part in
                                 for i in ranges[part] {
                                     var d0 = 0.0, d1 = 0.0
@@ -608,28 +612,29 @@ enum SGDStepOutcome {
     case interrupted(StopReason)
 }
 
-/// Splits the copy of the next chunk between the helper and the steps' thread (which copies the tail
-/// after its steps) so that both finish together. From the last chunk: the seconds per nonzero of the
-/// steps (σ) and of the copy (ρ), and the helper's seconds for its other work (the layout after next, L);
-/// for N nonzeros to copy, next to N_s to step, the helper takes N_h = (σ·N_s − L)/(2ρ) + N/2, within
-/// [0, N]. Only the timing depends on it: the chunk's contents do not.
-struct SGDBalance {
-    var stepCost = 0.0
-    var copyCost = 0.0
-    var otherSeconds = 0.0
+/// The tasks of one pipelined phase, handed out one at a time under a lock: the helper takes them from
+/// the start of the phase, the steps' thread once its steps are done. Who does a task never changes its
+/// result, only when it is done: a helper the system does not schedule leaves its tasks to the steps'
+/// thread instead of stalling it, and the two finish together without any timing model.
+final class SGDTaskCounter {
+    private let lock = NSLock()
+    private var next = 0
+    private var count = 0
 
-    mutating func record(stepped: Int, in stepSeconds: Double, copied: Int, in copySeconds: Double, laidOut: Double) {
-        if stepped > 0 { stepCost = stepSeconds / Double(stepped) }
-        if copied > 0 { copyCost = copySeconds / Double(copied) }
-        otherSeconds = laidOut
+    /// Starts a phase of `count` tasks (called while no task is being claimed).
+    func reset(_ count: Int) {
+        lock.lock()
+        next = 0
+        self.count = count
+        lock.unlock()
     }
 
-    /// The first local row of `layout` the steps' thread copies (the helper copies the rows before it).
-    func split(_ layout: SGDLayout, stepping: Int) -> Int {
-        let rows = layout.rows
-        guard stepCost > 0, copyCost > 0, rows > 0 else { return rows }
-        let total = Double(layout.nonzeros(rows))
-        let helper = min(total, max(0, (stepCost * Double(stepping) - otherSeconds) / (2 * copyCost) + total / 2))
-        return layout.firstRow(atNonzero: Int(helper.rounded(.up)))
+    /// The next task, or nil when all are taken.
+    func claim() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
     }
 }
