@@ -45,7 +45,10 @@ import SparseTensor
 /// the steps' thread rarely waits for memory (see `epochs`). The setup is one pass over A (`SGDSetup`).
 ///
 /// **Stopping**: after each epoch, f is evaluated once (one SpMV) for the returned iterate and sent
-/// to the progress callback (at most every 50 ms, and always for the first and last epoch). The solve
+/// to the progress callback (at most every 50 ms, and always for the first and last epoch). With a
+/// helper thread that SpMV runs in blocks beside the next epoch's steps, and the epoch's stop tests
+/// when it is done: a stop then returns that epoch's iterate (the same x as without the helper) and
+/// drops the steps taken since. The solve
 /// stops with `.objectiveStalled` when the best f so far has not dropped by more than
 /// `tolerance·max(f, tiny)` for 3 epochs in a row (a single noisy epoch does not stop it; tolerance 0
 /// turns the test off), or with `.iterationLimit` after `options.epochs ?? 50` epochs. Cancellation
@@ -251,22 +254,26 @@ public enum StochasticGradientDescent {
             if options.averaging && epoch == burnIn + 1 { k.startAveraging() }
             return nil
         }
-        // After an epoch's steps: f of the returned iterate, progress and the stop tests.
-        func end(_ epoch: Int, _ k: inout SGDKernel) -> SGDEnd? {
-            let iterate = returned(&k)
-            let (f, residualNorm) = evaluate(problem, iterate, into: residual)
+        // An epoch's f (of the iterate in `x`, residual in `residual`): progress and the stop tests.
+        func conclude(_ epoch: Int, f: Double, residualNorm: Double) -> SGDEnd? {
             last = f
             if !f.isFinite || f > divergenceFactor * reference { return .diverged(epoch: epoch, objective: f) }
             if throttle.due(clock.elapsed, force: epoch == epochLimit) {
                 clock.report(epoch, objective: f, residualNorm: residualNorm, fraction: Double(epoch) / Double(epochLimit))
             }
-            if let stop = clock.interruption() { return .finished(stop, epochs: epoch, x: iterate, objective: last) }
+            if let stop = clock.interruption() { return .finished(stop, epochs: epoch, x: x, objective: last) }
             // Stalled: the best objective improved by less than tolerance·f.
             if options.tolerance > 0 && best - f < options.tolerance * max(f, floor) { stalled += 1 } else { stalled = 0 }
             best = min(best, f)
-            if stalled >= stallPatience { return .finished(.objectiveStalled, epochs: epoch, x: iterate, objective: last) }
-            if epoch == epochLimit { return .finished(.iterationLimit, epochs: epoch, x: iterate, objective: last) }
+            if stalled >= stallPatience { return .finished(.objectiveStalled, epochs: epoch, x: x, objective: last) }
+            if epoch == epochLimit { return .finished(.iterationLimit, epochs: epoch, x: x, objective: last) }
             return nil
+        }
+        // After an epoch's steps: f of the returned iterate, then `conclude`.
+        func end(_ epoch: Int, _ k: inout SGDKernel) -> SGDEnd? {
+            let iterate = returned(&k)
+            let (f, residualNorm) = evaluate(problem, iterate, into: residual)
+            return conclude(epoch, f: f, residualNorm: residualNorm)
         }
         func interrupted(_ outcome: SGDStepOutcome, _ epoch: Int, _ k: inout SGDKernel) -> SGDEnd? {
             switch outcome {
@@ -327,6 +334,33 @@ public enum StochasticGradientDescent {
             layouts[1].layout(matrix, order: order, from: slot.position, batch: batch)
         }
         let tasks = SGDTaskCounter()
+        // The objective of an epoch's iterate is computed during the next epoch, in blocks of rows the
+        // helper takes when it has nothing else to do (the steps' thread never waits for them); that
+        // epoch's stop tests run when the last block is done, at the latest when the next epoch ends.
+        let blocks = Parallelism.balancedRanges(offsets: matrix.off, outerCount: m, parts: 32 * Parallelism.workerCount)
+        let sums = ScratchBuffer(repeating: 0.0, count: 2 * blocks.count)
+        var pending: Int?          // the epoch whose iterate (in `x`) awaits its objective
+        var evaluated = 0          // its blocks handed out so far
+        func evaluateBlock(_ b: Int) {
+            x.withUnsafeBufferPointer { xp in
+                let (loss, squares) = residualBlock(matrix, xp, rows: blocks[b], into: residual)
+                sums.pointer[2 * b] = loss
+                sums.pointer[2 * b + 1] = squares
+            }
+        }
+        // The pending epoch's stop tests, after evaluating the blocks not handed out yet.
+        func settle() -> SGDEnd? {
+            guard let epoch = pending else { return nil }
+            let first = evaluated
+            if first < blocks.count { Parallelism.run(blocks.count - first) { t in evaluateBlock(first + t) } }
+            pending = nil
+            var loss = 0.0, squares = 0.0
+            for b in 0..<blocks.count {
+                loss += sums.pointer[2 * b]
+                squares += sums.pointer[2 * b + 1]
+            }
+            return conclude(epoch, f: objective(problem, x, loss: loss), residualNorm: squares.squareRoot())
+        }
         var sinceCheck = 0
         var c = 0
         while true {
@@ -339,34 +373,47 @@ public enum StochasticGradientDescent {
                 let nextLayout = layouts[(c + 1) % 3], nextChunk = chunks[(c + 1) % 2], afterLayout = layouts[(c + 2) % 3]
                 let after = following(nextLayout, epoch: slot.epoch)
                 // Tasks of this phase: laying out chunk c+2 (task 0, the biggest, so the helper takes it
-                // first), then copying chunk c+1 in blocks of rows. Each is done once, by either thread.
+                // first), copying chunk c+1 in blocks of rows, then the pending objective's blocks, which
+                // only the helper takes, until the steps' thread is done.
                 let rows = nextLayout.rows
-                let blocks = max(1, min(16, rows / 64))
-                tasks.reset(blocks + 1)
+                let pieces = max(1, min(16, rows / 64))
+                let evaluations = pending == nil ? 0 : blocks.count - evaluated
+                tasks.reset(required: pieces + 1, optional: evaluations)
+                let firstBlock = evaluated
                 func run(_ task: Int) {
                     if task == 0 {
                         if let after {
                             if after.epoch != shuffledFor { shuffle(); shuffledFor = after.epoch }
                             afterLayout.layout(matrix, order: order, from: after.position, batch: batch)
                         }
-                    } else {
+                    } else if task <= pieces {
                         let b = task - 1
-                        nextChunk.copy(matrix, nextLayout, rows: (rows * b / blocks)..<(rows * (b + 1) / blocks))
+                        nextChunk.copy(matrix, nextLayout, rows: (rows * b / pieces)..<(rows * (b + 1) / pieces))
+                    } else {
+                        evaluateBlock(firstBlock + task - pieces - 1)
                     }
                 }
                 runConcurrently({
                     outcome = steps(&k, rowList, count: layout.rows, batch: batch, clock: clock, sinceCheck: &sinceCheck)
-                    while let task = tasks.claim() { run(task) }
+                    while let task = tasks.claimRequired() { run(task) }
+                    tasks.close()
                 }, {
                     while let task = tasks.claim() { run(task) }
                 })
+                evaluated += tasks.optionalClaimed
                 upcoming = after
             } else {
                 outcome = steps(&k, rowList, count: layout.rows, batch: batch, clock: clock, sinceCheck: &sinceCheck)
             }
             if let result = interrupted(outcome, epoch, &k) { return result }
+            if pending != nil && evaluated == blocks.count, let result = settle() { return result }
             if layout.first + layout.rows >= m {
-                if let result = end(epoch, &k) { return result }
+                if let result = settle() { return result }
+                // This epoch's iterate into `x`; its objective now if it is the last epoch, else beside the next.
+                _ = returned(&k)
+                pending = epoch
+                evaluated = 0
+                if epoch == epochLimit, let result = settle() { return result }
                 epoch += 1
                 sinceCheck = 0
                 if let result = begin(epoch, &k) { return result }
@@ -413,32 +460,65 @@ public enum StochasticGradientDescent {
         return .done
     }
 
-    /// f(x) and ‖y − A·x‖, with r = y − A·x (unweighted) into `r`: one SpMV, rows in blocks over the
-    /// workers (each rᵢ is one row's dot product, so r does not depend on the split; the sums are in order).
+    /// rᵢ = yᵢ − aᵢᵀx (unweighted) for the rows `rows` of `a` into `r`; returns Σ wᵢrᵢ² and Σ rᵢ² over them.
+    static func residualBlock(_ a: SGDRows, _ x: UnsafeBufferPointer<Double>, rows: Range<Int>,
+                              into r: UnsafeMutableBufferPointer<Double>) -> (loss: Double, squares: Double) {
+        var loss = 0.0, squares = 0.0
+        for i in rows {
+            var d0 = 0.0, d1 = 0.0
+            var p = a.off[i]
+            let end = a.off[i + 1]
+            while p + 1 < end {
+                d0 += a.val[p] * x[Int(a.idx[p])]
+                d1 += a.val[p + 1] * x[Int(a.idx[p + 1])]
+                p += 2
+            }
+            if p < end { d0 += a.val[p] * x[Int(a.idx[p])] }
+            let ri = a.y[i] - (d0 + d1)
+            r[i] = ri
+            squares += ri * ri
+            loss += a.w.isEmpty ? ri * ri : a.w[i] * ri * ri
+        }
+        return (loss, squares)
+    }
+
+    /// f(x) = ½·loss + λ₁‖x‖₁ + ½λ₂‖x‖², with loss = Σ wᵢrᵢ².
+    static func objective(_ problem: LeastSquaresProblem, _ x: [Double], loss: Double) -> Double {
+        var l1 = 0.0, l2 = 0.0
+        for v in x {
+            l1 += abs(v)
+            l2 += v * v
+        }
+        let reg = problem.regularization
+        return 0.5 * loss + reg.l1 * l1 + 0.5 * reg.l2 * l2
+    }
+
+    /// f(x) and ‖y − A·x‖, with r = y − A·x (unweighted) into `r`: one SpMV, in 32 blocks of rows per
+    /// worker handed out as threads come free (a worker the system does not schedule leaves its blocks
+    /// to the others); the blocks' sums are added in order, as in the pipelined epochs.
     static func evaluate(_ problem: LeastSquaresProblem, _ x: [Double], into r: UnsafeMutableBufferPointer<Double>)
         -> (f: Double, residualNorm: Double) {
         let a = problem.matrix, m = problem.rowCount
+        var loss = 0.0, squares = 0.0
         a.storage.offsets.withUnsafeBufferPointer { off in
             a.storage.indices.withUnsafeBufferPointer { idx in
                 a.storage.values.withUnsafeBufferPointer { val in
                     problem.rhs.withUnsafeBufferPointer { y in
-                        x.withUnsafeBufferPointer { xp in
-                            // Eight blocks per worker, handed out as threads come free: a worker the
-                            // system does not schedule leaves its blocks to the others.
-                            let workers = Parallelism.workers(forWork: a.nnz)
-                            let ranges = Parallelism.balancedRanges(offsets: off, outerCount: m, parts: workers > 1 ? 8 * workers : 1)
-                            Parallelism.run(ranges.count) { part in
-                                for i in ranges[part] {
-                                    var d0 = 0.0, d1 = 0.0
-                                    var p = off[i]
-                                    let end = off[i + 1]
-                                    while p + 1 < end {
-                                        d0 += val[p] * xp[Int(idx[p])]
-                                        d1 += val[p + 1] * xp[Int(idx[p + 1])]
-                                        p += 2
-                                    }
-                                    if p < end { d0 += val[p] * xp[Int(idx[p])] }
-                                    r[i] = y[i] - (d0 + d1)
+                        (problem.sampleWeights ?? []).withUnsafeBufferPointer { w in
+                            x.withUnsafeBufferPointer { xp in
+                                let rows = SGDRows(off: off, idx: idx, val: val, y: y, w: w)
+                                let blocks = Parallelism.balancedRanges(offsets: off, outerCount: m, parts: 32 * Parallelism.workerCount)
+                                let sums = ScratchBuffer(repeating: 0.0, count: 2 * blocks.count)
+                                let workers = Parallelism.workers(forWork: a.nnz)
+                                let run: (Int) -> Void = { b in
+                                    let (l, q) = residualBlock(rows, xp, rows: blocks[b], into: r)
+                                    sums.pointer[2 * b] = l
+                                    sums.pointer[2 * b + 1] = q
+                                }
+                                if workers > 1 { Parallelism.run(blocks.count, run) } else { for b in 0..<blocks.count { run(b) } }
+                                for b in 0..<blocks.count {
+                                    loss += sums.pointer[2 * b]
+                                    squares += sums.pointer[2 * b + 1]
                                 }
                             }
                         }
@@ -446,23 +526,7 @@ public enum StochasticGradientDescent {
                 }
             }
         }
-        var loss = 0.0, squares = 0.0
-        if let w = problem.sampleWeights {
-            for i in 0..<m {
-                loss += w[i] * r[i] * r[i]
-                squares += r[i] * r[i]
-            }
-        } else {
-            for i in 0..<m { squares += r[i] * r[i] }
-            loss = squares
-        }
-        var l1 = 0.0, l2 = 0.0
-        for v in x {
-            l1 += abs(v)
-            l2 += v * v
-        }
-        let reg = problem.regularization
-        return (0.5 * loss + reg.l1 * l1 + 0.5 * reg.l2 * l2, squares.squareRoot())
+        return (objective(problem, x, loss: loss), squares.squareRoot())
     }
 
     /// f(x) and r = y − A·x (unweighted), with one SpMV.
@@ -619,22 +683,51 @@ enum SGDStepOutcome {
 final class SGDTaskCounter {
     private let lock = NSLock()
     private var next = 0
+    private var required = 0
     private var count = 0
+    private var closed = false
 
-    /// Starts a phase of `count` tasks (called while no task is being claimed).
-    func reset(_ count: Int) {
+    /// Starts a phase: `required` tasks both threads take, then `optional` ones only the helper takes
+    /// until `close` (called while no task is being claimed).
+    func reset(required: Int, optional: Int) {
         lock.lock()
         next = 0
-        self.count = count
+        self.required = required
+        count = required + optional
+        closed = false
         lock.unlock()
     }
 
-    /// The next task, or nil when all are taken.
+    /// The next task for the helper, or nil when all are taken or the phase is closed.
     func claim() -> Int? {
         lock.lock()
         defer { lock.unlock() }
-        guard next < count else { return nil }
+        guard next < count, !closed || next < required else { return nil }
         next += 1
         return next - 1
     }
+
+    /// The next required task for the steps' thread, or nil when they are all taken.
+    func claimRequired() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < required else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    /// No optional task is handed out any more (the helper finishes the one it has).
+    func close() {
+        lock.lock()
+        closed = true
+        lock.unlock()
+    }
+
+    /// Optional tasks handed out in this phase (all done once the phase's threads have returned).
+    var optionalClaimed: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return max(0, next - required)
+    }
 }
+
