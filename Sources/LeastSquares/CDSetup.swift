@@ -24,9 +24,8 @@ struct CDRows {
 ///   and the rows and updates a buffer that stays in cache; on the seed-shaped benchmark (200k × 100k,
 ///   nnz 4M) it measured 2–3× faster per pass than a CSC gather, whose reads of v jump around.
 /// - **Columns** are copied out only when they enter a working set, once each, into a pool (CSC for
-///   those columns: rows sorted, √wᵢ applied): one scan of A's column indices per batch of new columns,
-///   each part writing its rows into its own slots of each column. The slots come from per-part column
-///   counts taken in the first pass (CSparse's `cs_transpose` counting sort, restricted to the new columns).
+///   those columns: rows sorted, √wᵢ applied): one scan of A's column indices per batch of new columns
+///   (`copy`).
 ///
 /// So the lasso path, whose working sets hold a few percent of the columns, never pays for a full
 /// CSR → CSC conversion (the largest cost of a solve before, and 0.8× A's bytes of memory). With ridge
@@ -37,10 +36,8 @@ final class CDColumnPool {
     /// Row ranges of the parts (fixed for the solve).
     let ranges: [Range<Int>]
     var parts: Int { ranges.count }
-    /// Per part and column: the column's entries in that part's rows (`partSlots[p·n + j]`); once column j
-    /// is copied, the next free slot of part p inside the column, relative to its start.
-    let partSlots: ScratchBuffer<Int32>
-    /// Column j lives at `rows[start[j] ..< start[j] + count[j]]` (and `values`); start = −1 until copied.
+    /// Column j lives at `rows[start[j] ..< start[j] + count[j]]` (and `values`); start = −1 until copied
+    /// (and count set when it is).
     let start: ScratchBuffer<Int>
     let count: ScratchBuffer<Int32>
     /// The pool (capacity ≥ `used`), rows sorted within each column, values ã_ij = √wᵢ·a_ij.
@@ -61,10 +58,11 @@ final class CDColumnPool {
     /// Pool bytes per nonzero (4-byte row, 8-byte value).
     static let bytesPerEntry = 12.0
 
-    /// Bytes besides the pool, per column, for `parts` parts: `start`, `count` and the part slots,
-    /// one accumulator per extra part, and (during `prepare`) two more per extra part.
+    /// Bytes besides the pool, per column, for `parts` parts: `start`, `count`, one accumulator per extra
+    /// part, (during `prepare`) two more, the copy bitmap. A copy's transient lists or counts are
+    /// checked when it runs.
     static func fixedBytes(columns n: Int, parts: Int) -> Double {
-        let perColumn: Int = 8 + 4 + 4 * parts + 24 * (parts - 1)
+        let perColumn: Int = 8 + 4 + 8 * (parts - 1) + 16
         return Double(n) * (Double(perColumn) + 0.125)
     }
 
@@ -79,7 +77,6 @@ final class CDColumnPool {
         n = a.n
         ranges = Parallelism.balancedRanges(offsets: a.off, outerCount: a.m, parts: wanted)
         let parts = ranges.count
-        partSlots = ScratchBuffer(repeating: 0, count: parts * a.n)
         start = ScratchBuffer(repeating: -1, count: a.n)
         count = ScratchBuffer(repeating: 0, count: a.n)
         rows = ScratchBuffer(repeating: 0, count: 0)
@@ -93,39 +90,26 @@ final class CDColumnPool {
 
     // MARK: - Full passes
 
-    /// One pass over A: ‖ã_j‖² → `squaredNorms`, ã_jᵀỹ → `dotY`, and every part's column counts.
+    /// One pass over A: ‖ã_j‖² → `squaredNorms` and ã_jᵀỹ → `dotY`.
     ///
     /// ```
     /// ‖ã_j‖² = Σᵢ wᵢ·a_ij²,    ã_jᵀỹ = Σᵢ √wᵢ·a_ij·ỹᵢ
     /// ```
-    /// Part 0 accumulates into the outputs; the others into transient buffers (both sums interleaved,
-    /// one cache line per touched column), summed in order.
+    /// Every part accumulates both sums interleaved (one cache line per touched column: that costs
+    /// about as much as one sum alone; counting each column's entries too made the pass half as slow
+    /// again, 6 → 9 ms single-threaded at n = 100k, 47 → 80 ms at n = 500k, so copies count their own).
+    /// The sums accumulate in one transient buffer, then go to the outputs.
     func prepare(_ a: CDRows, y: UnsafeBufferPointer<Double>,
                  squaredNorms: UnsafeMutableBufferPointer<Double>, dotY: UnsafeMutableBufferPointer<Double>) {
-        let n = n, ranges = ranges, parts = parts
-        let slots = partSlots.pointer
-        let pairs = ScratchBuffer(repeating: 0.0, count: (parts - 1) * 2 * n)
+        // One part: two interleaved sums per column did not get faster on two threads (200k × 100k:
+        // 6.2 → 5.6 ms; 1M × 500k: 65 → 69 ms, the buffers outgrow the caches), and one part needs half
+        // the memory.
+        let n = n, ranges = [0..<a.m], parts = 1
+        let pairs = ScratchBuffer(repeating: 0.0, count: parts * 2 * n)
         let acc = pairs.pointer
         let weighted = !a.rootWeights.isEmpty
-        squaredNorms.update(repeating: 0)
-        dotY.update(repeating: 0)
         Parallelism.run(parts) { part in
-            let countBase = part &* n
-            if part == 0 {
-                for i in ranges[0] {
-                    let rw = weighted ? a.rootWeights[i] : 1
-                    let w = rw * rw, wy = rw * y[i]
-                    for p in a.off[i]..<a.off[i + 1] {
-                        let j = Int(a.idx[p])
-                        let v = a.val[p]
-                        squaredNorms[j] += w * v * v
-                        dotY[j] += wy * v
-                        slots[j] &+= 1
-                    }
-                }
-                return
-            }
-            let base = (part - 1) &* 2 &* n
+            let base = part &* 2 &* n
             for i in ranges[part] {
                 let rw = weighted ? a.rootWeights[i] : 1
                 let w = rw * rw, wy = rw * y[i]
@@ -134,24 +118,20 @@ final class CDColumnPool {
                     let v = a.val[p]
                     acc[base &+ 2 &* j] += w * v * v
                     acc[base &+ 2 &* j &+ 1] += wy * v
-                    slots[countBase &+ j] &+= 1
                 }
             }
         }
-        // Sum the parts in order; column counts.
+        // Sum the parts in order.
         let chunk = (n + parts - 1) / max(parts, 1)
-        let counts = count.pointer
         Parallelism.run(parts) { part in
             for j in (part * chunk)..<min(n, (part + 1) * chunk) {
-                var sq = squaredNorms[j], dy = dotY[j], c = slots[j]
-                for q in 1..<max(parts, 1) {
-                    sq += acc[(q - 1) &* 2 &* n &+ 2 &* j]
-                    dy += acc[(q - 1) &* 2 &* n &+ 2 &* j &+ 1]
-                    c &+= slots[q &* n &+ j]
+                var sq = 0.0, dy = 0.0
+                for q in 0..<parts {
+                    sq += acc[q &* 2 &* n &+ 2 &* j]
+                    dy += acc[q &* 2 &* n &+ 2 &* j &+ 1]
                 }
                 squaredNorms[j] = sq
                 dotY[j] = dy
-                counts[j] = c
             }
         }
     }
@@ -196,83 +176,123 @@ final class CDColumnPool {
     /// Whether column j is in the pool.
     @inline(__always) func holds(_ j: Int) -> Bool { start.pointer[j] >= 0 }
 
-    /// Copies the columns `columns` (none of them in the pool yet) into the pool: one scan of A, each
-    /// part writing its rows, in order, into its own slots, so every column comes out sorted by row.
+    /// Copies the columns `columns` (none of them in the pool yet) into the pool: one scan of A split
+    /// over the parts' row ranges, which keeps every column sorted by row.
+    ///
+    /// A few columns (under 1/8 of them): each part lists the entries it meets (column, row, position in
+    /// A); the lists, in part order, give the column lengths, then fill the pool, the values fetched by
+    /// position (independent loads that overlap; read inside the scan, each missed the cache behind a
+    /// mispredicted branch and took 2/3 of its time). Many columns (ridge: all): a first scan counts each
+    /// part's entries per column (`cs_transpose`'s counting sort), the second scatters them into place.
     ///
     /// - Throws: `.sparse(.exceedsMemoryBudget)` when the pool would outgrow the budget left for it.
     func copy(_ columns: [Int32], from a: CDRows) throws(SolverError) {
         guard !columns.isEmpty else { return }
         let n = n, parts = parts, ranges = ranges
+        let starts = start.pointer, counts = count.pointer, mask = copying.pointer
+        for column in columns {
+            let j = Int(column)
+            mask[j &>> 6] |= 1 &<< UInt64(j & 63)
+            counts[j] = 0
+        }
+        defer { for j in columns { mask[Int(j) &>> 6] = 0 } }
+        let weighted = !a.rootWeights.isEmpty
+        if 8 * columns.count < n {
+            // The lists take 24 bytes an entry: checked for four times the average column length first.
+            let estimate = 4 * Double(columns.count) * Double(totalEntries) / Double(max(n, 1))
+            try reserve(used, scratch: 24 * estimate)
+            let lists = (0..<parts).map { _ in CDCopyList() }
+            Parallelism.run(parts) { part in
+                var cells: [Int] = [], positions: [Int] = []
+                for i in ranges[part] {
+                    for p in a.off[i]..<a.off[i + 1] {
+                        let j = Int(a.idx[p])
+                        if mask[j &>> 6] &>> UInt64(j & 63) & 1 == 0 { continue }
+                        cells.append(j &<< 32 | i)
+                        positions.append(p)
+                    }
+                }
+                lists[part].cells = cells
+                lists[part].positions = positions
+            }
+            var needed = 0
+            for list in lists {
+                needed += list.cells.count
+                for cell in list.cells { counts[cell &>> 32] &+= 1 }
+            }
+            try reserve(used + needed, scratch: 24 * Double(needed))
+            for column in columns {
+                let j = Int(column)
+                starts[j] = used
+                used += Int(counts[j])
+            }
+            // Each entry's slot, in part order (rows ascending within each column; `start` is the cursor),
+            // then the rows and values written by the parts at once (their loads of A's values overlap).
+            for list in lists {
+                list.targets.reserveCapacity(list.cells.count)
+                for cell in list.cells {
+                    let j = cell &>> 32
+                    list.targets.append(starts[j])
+                    starts[j] &+= 1
+                }
+            }
+            for column in columns { starts[Int(column)] -= Int(counts[Int(column)]) }
+            let outRows = rows.pointer, outValues = values.pointer
+            Parallelism.run(parts) { part in
+                let list = lists[part]
+                for k in 0..<list.cells.count {
+                    let q = list.targets[k], i = list.cells[k] & 0xFFFF_FFFF, p = list.positions[k]
+                    outRows[q] = Int32(truncatingIfNeeded: i)
+                    outValues[q] = weighted ? a.val[p] * a.rootWeights[i] : a.val[p]
+                }
+            }
+            return
+        }
+        // Many columns: count per part, then scatter.
+        try reserve(used, scratch: Double(parts * n) * 4)
+        let slots = ScratchBuffer(repeating: Int32(0), count: parts * n)
+        let slot = slots.pointer
+        Parallelism.run(parts) { part in
+            let base = part &* n
+            for p in a.off[ranges[part].lowerBound]..<a.off[ranges[part].upperBound] {
+                let j = Int(a.idx[p])
+                if mask[j &>> 6] &>> UInt64(j & 63) & 1 != 0 { slot[base &+ j] &+= 1 }
+            }
+        }
         var needed = 0
-        for j in columns { needed += Int(count.pointer[Int(j)]) }
-        // Below 1/8 of nnz(A), the values are fetched from a list of positions (16 bytes per entry).
-        let listed = 8 * needed < totalEntries
-        try reserve(used + needed, scratch: listed ? 16 * Double(needed) : 0)
-        // Column starts, each part's first slot inside each new column, and each part's share of the
-        // new entries (where its list of them starts, below).
-        let slots = partSlots.pointer, starts = start.pointer, mask = copying.pointer
-        var listStart = [Int](repeating: 0, count: parts + 1)
+        for column in columns {
+            let j = Int(column)
+            for q in 0..<parts { counts[j] &+= slot[q &* n &+ j] }
+            needed += Int(counts[j])
+        }
+        try reserve(used + needed, scratch: Double(parts * n) * 4)
+        // Column starts, and each part's first slot inside each new column.
         for column in columns {
             let j = Int(column)
             starts[j] = used
             var offset: Int32 = 0
             for q in 0..<parts {
-                let c = slots[q &* n &+ j]
-                slots[q &* n &+ j] = offset
+                let c = slot[q &* n &+ j]
+                slot[q &* n &+ j] = offset
                 offset &+= c
-                listStart[q + 1] += Int(c)
             }
             used += Int(offset)
-            mask[j &>> 6] |= 1 &<< UInt64(j & 63)
         }
-        for q in 0..<parts { listStart[q + 1] += listStart[q] }
         let outRows = rows.pointer, outValues = values.pointer
-        let weighted = !a.rootWeights.isEmpty
-        guard listed else {
-            // Many columns (ridge: all of them): the values are read as the scan passes them.
-            Parallelism.run(parts) { part in
-                let base = part &* n
-                for i in ranges[part] {
-                    let rw = weighted ? a.rootWeights[i] : 1
-                    for p in a.off[i]..<a.off[i + 1] {
-                        let j = Int(a.idx[p])
-                        if mask[j &>> 6] &>> UInt64(j & 63) & 1 == 0 { continue }
-                        let q = starts[j] &+ Int(slots[base &+ j])
-                        slots[base &+ j] &+= 1
-                        outRows[q] = Int32(truncatingIfNeeded: i)
-                        outValues[q] = a.val[p] * rw
-                    }
-                }
-            }
-            for j in columns { mask[Int(j) &>> 6] = 0 }
-            return
-        }
-        // A few columns: the scan records (pool slot, position in A) and writes the row; the values are
-        // fetched in a second loop over that list, whose loads are independent and overlap (read inside
-        // the scan, each one missed the cache behind a mispredicted branch: that took 2/3 of the scan).
-        let list = ScratchBuffer<Int>(uninitializedCount: 2 * listStart[parts])
-        let pairs = list.pointer
         Parallelism.run(parts) { part in
             let base = part &* n
-            var t = 2 &* listStart[part]
             for i in ranges[part] {
+                let rw = weighted ? a.rootWeights[i] : 1
                 for p in a.off[i]..<a.off[i + 1] {
                     let j = Int(a.idx[p])
                     if mask[j &>> 6] &>> UInt64(j & 63) & 1 == 0 { continue }
-                    let q = starts[j] &+ Int(slots[base &+ j])
-                    slots[base &+ j] &+= 1
+                    let q = starts[j] &+ Int(slot[base &+ j])
+                    slot[base &+ j] &+= 1
                     outRows[q] = Int32(truncatingIfNeeded: i)
-                    pairs[t] = q
-                    pairs[t &+ 1] = p
-                    t &+= 2
+                    outValues[q] = a.val[p] * rw
                 }
             }
-            for u in stride(from: 2 &* listStart[part], to: t, by: 2) {
-                let q = pairs[u], p = pairs[u &+ 1]
-                outValues[q] = weighted ? a.val[p] * a.rootWeights[Int(outRows[q])] : a.val[p]
-            }
         }
-        for j in columns { mask[Int(j) &>> 6] = 0 }
     }
 
     /// Grows the pool to hold `entries` nonzeros (at least doubling, at most the matrix's nnz), after
@@ -298,4 +318,12 @@ final class CDColumnPool {
         rows = newRows
         values = newValues
     }
+}
+
+/// One part's finds in a copy scan: (column << 32 | row) and the position in A, in row order, then
+/// each one's slot in the pool.
+final class CDCopyList {
+    var cells: [Int] = []
+    var positions: [Int] = []
+    var targets: [Int] = []
 }

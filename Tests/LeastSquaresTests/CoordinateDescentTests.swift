@@ -219,6 +219,28 @@ struct CoordinateDescentTests {
         }
     }
 
+    @Test("few new columns per copy (listed entries): 1, 2, 3 and 7 parts give the same x, which satisfies KKT")
+    func listedCopies() throws {
+        // 2000 columns, working sets of a few hundred: copies take the listed path (under 1/8 of the columns).
+        let n = 2000
+        let (a, dense, y, _) = IterativeReference.plantedProblem(rows: 150, columns: n, density: 0.03, support: 12, noise: 0.05, seed: 71)
+        var rng = SplitMix64(seed: 72)
+        let w = (0..<150).map { _ in 0.5 + rng.nextUnit() }
+        let l1 = 0.3 * (try a.transposeMultiply(zip(y, w).map { $0 * $1 })).map(abs).max()!
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: l1, l2: 0.05), sampleWeights: w)
+        var first: [Double]?
+        for parts in [1, 2, 3, 7] {
+            var statistics = CDStatistics()
+            let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-12), control: .none,
+                                                       statistics: &statistics, parts: parts)
+            #expect(statistics.workingSetSizes.allSatisfy { 8 * $0 < n }, "working sets \(statistics.workingSetSizes)")
+            #expect(statistics.copyPasses >= 1)
+            let kkt = IterativeReference.kktViolation(dense, y, solution.x, l1: l1, l2: 0.05, weights: w)
+            #expect(kkt < 1e-6 * l1, "\(parts) parts: KKT violation \(kkt), λ₁ = \(l1)")
+            if let first { #expect(relativeError(solution.x, first) < 1e-7, "\(parts) parts differ from 1 part") } else { first = solution.x }
+        }
+    }
+
     @Test("λ = 0 and ridge match DenseReference.ridge on full-rank problems", arguments: [0.0, 0.01, 1.0, 25.0])
     func ridgeMatchesDenseReference(l2: Double) throws {
         let (a, dense) = randomSmall(rows: 50, columns: 15, density: 0.5, seed: 7)
