@@ -22,7 +22,8 @@ struct CDRows {
 ///   nnz-balanced row ranges, each part accumulating into its own length-n buffer; the buffers are
 ///   summed in a fixed order, so the result depends only on the number of parts. A scatter streams v
 ///   and the rows and updates a buffer that stays in cache; on the seed-shaped benchmark (200k × 100k,
-///   nnz 4M) it measured 2–3× faster per pass than a CSC gather, whose reads of v jump around.
+///   nnz 4M, one thread, `LsqBench core`) Aᵀv took 4.9 ms from the rows and 14 ms from a CSC copy, whose
+///   reads of v jump around.
 /// - **Columns** are copied out only when they enter a working set, once each, into a pool (CSC for
 ///   those columns: rows sorted, √wᵢ applied): one scan of A's column indices per batch of new columns
 ///   (`copy`).

@@ -35,6 +35,10 @@ struct SGDKernel {
     let adagrad: Bool
     let inverseScaling: Bool
     let eta0: Double
+    /// 1/m, λ₂/m and λ₁/m: per-step constants, so that a step divides only where it must.
+    let inverseRows: Double
+    let l2PerRow: Double
+    let l1PerRow: Double
 
     /// Per-coordinate state, interleaved so that a step touches one cache line per coordinate:
     /// `state[j·stride]` = v_j (x = s·v), and `state[j·stride + 1]` = q_j (cumulative L1 penalty,
@@ -73,8 +77,9 @@ struct SGDKernel {
 
     /// The global step size η_t: η₀ (constant) or η₀/√(1 + t/m) (invscaling, t = rows seen).
     @inline(__always) var globalStep: Double {
-        inverseScaling ? eta0 / (1 + Double(rowsSeen) / Double(max(m, 1))).squareRoot() : eta0
+        inverseScaling ? eta0 / (1 + Double(rowsSeen) * inverseRows).squareRoot() : eta0
     }
+
 
     /// acc_j += v_j·(P − mark_j): brings coordinate j's running sum up to date before v_j changes.
     @inline(__always) func sync(_ j: Int) {
@@ -112,9 +117,9 @@ struct SGDKernel {
         let eta = globalStep
         let sOld = s
         // L2 prox: x ← x/(1 + ηλ₂/m), i.e. s ← s/(1 + ηλ₂/m).
-        s = sOld / (1 + eta * l2 / Double(m))
+        s = sOld / (1 + eta * l2PerRow)
         // L1: every weight could have lost ηλ₁/m more.
-        if l1 > 0 { u += eta * l1 / Double(m) }
+        if l1 > 0 { u += eta * l1PerRow }
         // x + η/B·Σ wᵢrᵢaᵢ in v-units: v_j += η/(B·s_old)·wᵢrᵢ·a_ij (then scaled by the new s).
         let coef = eta / (Double(rows.count) * sOld)
         // s below 10⁻⁹ (or underflowed by a huge λ₂): fold it into v before the penalty divides by it.

@@ -179,6 +179,7 @@ public enum StochasticGradientDescent {
                             var kernel = SGDKernel(
                                 m: m, n: n, off: off, idx: idx, val: val, y: y, w: w, l1: l1, l2: l2,
                                 adagrad: adagrad, inverseScaling: schedule == .inverseScaling, eta0: eta0,
+                                inverseRows: 1 / Double(max(m, 1)), l2PerRow: l2 / Double(max(m, 1)), l1PerRow: l1 / Double(max(m, 1)),
                                 state: state.pointer, stride: stride,
                                 acc: acc.pointer, mark: mark.pointer, batchResidual: batchResidual.pointer,
                                 batchGradient: batchGradient.pointer, batchShare: batchShare.pointer,
