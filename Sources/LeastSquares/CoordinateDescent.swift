@@ -40,8 +40,12 @@ import SparseTensor
 ///   play, or when no column outside the previous working set violates its KKT condition. The sub-gap
 ///   is checked when a pass decreases f by less than the sub-target, or every 10 passes.
 /// A 98%-sparse solution is thus found while passes touch mostly the active columns: on the seed-shaped
-/// benchmark (200k × 100k, nnz 4M, λ₁ = 0.1·λmax) in 4 outer iterations, 4 scans of A for gradients (the first also for ‖ã_j‖²)
-/// and 3 for copies, with 2.2k of the 100k columns ever copied.
+/// benchmark (200k × 100k, nnz 4M, λ₁ = 0.1·λmax) in 4 outer iterations, 4 scans of A for gradients
+/// (the first also for ‖ã_j‖²) and 3 for copies, with 2.2k of the 100k columns ever copied.
+///
+/// **Determinism.** The same options (and `seed`) on the same number of workers give the identical x.
+/// The O(nnz) passes add the parts of A's rows in a fixed order, but the parts follow the worker count
+/// (`LSQ_THREADS`), so across worker counts ĝ can differ in its last bits, and x within the tolerance.
 ///
 /// **Stopping.** Stop when `gap ≤ tolerance·max(f(x), floor)`, floor = max(tolerance·½‖ỹ‖², tiny) (the
 /// floor makes a consistent system, f → 0, stop at ‖r‖ ≈ tolerance·‖ỹ‖ like LSQR's btol). The gap is

@@ -48,7 +48,8 @@ import SparseTensor
 /// to the progress callback (at most every 50 ms, and always for the first and last epoch). With a
 /// helper thread that SpMV runs in blocks beside the next epoch's steps, and the epoch's stop tests
 /// when it is done: a stop then returns that epoch's iterate (the same x as without the helper) and
-/// drops the steps taken since. The solve
+/// drops the steps taken since. (The SpMV's blocks follow the worker count, so f's last bits may too;
+/// the steps, hence x after a given epoch, do not.) The solve
 /// stops with `.objectiveStalled` when the best f so far has not dropped by more than
 /// `tolerance·max(f, tiny)` for 3 epochs in a row (a single noisy epoch does not stop it; tolerance 0
 /// turns the test off), or with `.iterationLimit` after `options.epochs ?? 50` epochs. Cancellation
