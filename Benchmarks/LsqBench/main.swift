@@ -1,6 +1,9 @@
 // LsqBench: lsq's side of the benchmarks (scripts/bench-core, scripts/bench-solvers run it next to the peers).
 // Built only when LSQ_BENCHMARKS=1 (see Package.swift), so plain builds never compile it.
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import LeastSquares
 import SparseTensor
@@ -40,6 +43,36 @@ func triadBandwidth() -> Double {
         }}}
     }
     return Double(3 * 8 * n) / seconds
+}
+
+/// Linux: returns freed heap to the system and resets the peak-RSS mark (`VmHWM`) to the current RSS,
+/// so that `residentPeakBytes()` afterwards is the peak of what follows. Returns the RSS then (0 elsewhere).
+func resetPeakRSS() -> Double {
+    #if os(Linux)
+    // malloc_trim(0) (glibc; not in Swift's Glibc module, hence dlsym).
+    if let symbol = dlsym(nil, "malloc_trim") {
+        _ = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)(0)
+    }
+    if let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") {
+        handle.write(Data("5".utf8))
+        try? handle.close()
+    }
+    return statusBytes("VmRSS")
+    #else
+    return 0
+    #endif
+}
+
+/// `VmHWM` (peak RSS since the last reset) on Linux, 0 elsewhere.
+func residentPeakBytes() -> Double { statusBytes("VmHWM") }
+
+func statusBytes(_ field: String) -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+        let digits = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? ""
+        return (Double(digits.trimmingCharacters(in: .whitespaces)) ?? 0) * 1024
+    }
+    return 0
 }
 
 func argument(_ name: String, _ args: [String]) -> String? {
@@ -113,6 +146,7 @@ func generate(_ args: [String]) throws {
 /// `solve --matrix FILE --rhs FILE.npy --solver K [--l1 λ] [--l2 λ] [--tol t] [--epochs e] [--max-iter k] [--eta0 η]
 /// [--schedule s]`: one solve, timed, with the true objective and (for CD) duality gap.
 func solve(_ args: [String]) throws {
+    let residentAtStart = statusBytes("VmRSS")
     let a = try MatrixIO.readMatrix(at: URL(fileURLWithPath: argument("matrix", args)!),
                                     options: { var o = ReadOptions(); o.budget = .unlimited; return o }()).matrix
     let y = try MatrixIO.readVector(at: URL(fileURLWithPath: argument("rhs", args)!))
@@ -127,17 +161,34 @@ func solve(_ args: [String]) throws {
     options.seed = 7
     let regularization = Regularization(l1: Double(argument("l1", args) ?? "0")!, l2: Double(argument("l2", args) ?? "0")!)
     let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: regularization)
-    let t = now()
-    let solution = try LeastSquaresSolver.solve(problem, options: options)
-    let seconds = now() - t
+    // `peakRSSBytes` is the solve's own peak: the reader's transient buffers are returned and the mark
+    // reset first (Linux). The process's peak until then (the reader's) is `readPeakRSSBytes`.
+    let residentBefore = resetPeakRSS()
+    // --repeat k: k solves in this process, the median time reported (each solve allocates afresh).
+    let repeats = max(1, argument("repeat", args).flatMap { Int($0) } ?? 1)
+    var times: [Double] = [], setups: [Double] = []
+    var last: Solution?
+    for _ in 0..<repeats {
+        let t = now()
+        last = try LeastSquaresSolver.solve(problem, options: options)
+        times.append(now() - t)
+        setups.append(last!.report.setupSeconds)
+    }
+    let solution = last!
+    let seconds = times.sorted()[times.count / 2]
     let r = solution.report
     var out: [String: Any] = [
         "solver": r.solver.rawValue, "seconds": seconds, "iterations": r.iterations, "stopReason": r.stopReason.rawValue,
         "objective": problem.objective(solution.x), "residualNorm": r.residualNorm, "nnzX": r.nnzX,
-        "peakRSSBytes": peakRSSBytes(), "rssBeforeSolveBytes": baseline,
+        "peakRSSBytes": peakRSSBytes(), "readPeakRSSBytes": baseline,
         "csrBytes": StorageBytes.compressed(outer: a.rowCount, nnz: Double(a.nnz)),
     ]
     if let g = r.dualityGap { out["dualityGap"] = g }
+    out["setupSeconds"] = setups.sorted()[setups.count / 2]
+    out["residentAtStartBytes"] = residentAtStart
+    out["residentBeforeSolveBytes"] = residentBefore
+    if repeats > 1 { out["allSeconds"] = times }
+    out["diagnostics"] = r.diagnostics
     emit(out)
 }
 

@@ -28,27 +28,34 @@ struct CDCertificate {
     var gradientNorm: Double
 }
 
-/// The state of one coordinate-descent solve on Ã = W^{1/2}·A (CSC) and ỹ = W^{1/2}·y.
+/// The state of one coordinate-descent solve on Ã = W^{1/2}·A and ỹ = W^{1/2}·y.
 ///
 /// Holds raw pointers into storage owned by the caller (`CoordinateDescent.solve`), which keeps
-/// it alive for the kernel's whole life. Tracks, besides x and r = ỹ − Ãx, the scalars the gap
-/// needs (‖r‖², ỹᵀr, ‖x‖₁, ‖x‖²) with O(1) work per coordinate update; they are recomputed
+/// it alive for the kernel's whole life. Columns are read from the pool (`CDColumnPool`), which holds
+/// every column that was ever in a working set, hence every column with x_j ≠ 0; full passes read
+/// A's rows (`CDRows`). Tracks, besides x and r = ỹ − Ãx, the scalars the gap
+/// needs (‖r‖², ‖x‖₁, ‖x‖²) with O(1) work per coordinate update; they are recomputed
 /// exactly at every outer iteration, so rounding drift cannot build up.
 struct CDKernel {
     let m: Int
     let n: Int
-    /// Ã in CSC: column j is `idx[off[j]..<off[j+1]]`, `val[…]`.
-    let off: UnsafeBufferPointer<Int>
-    let idx: UnsafeBufferPointer<Int32>
-    let val: UnsafeBufferPointer<Double>
+    /// A's rows, for the full passes.
+    let a: CDRows
+    /// The copied columns: column j is `idx[start[j] ..< start[j] + count[j]]`, `val[…]` (refreshed by `copy`).
+    let pool: CDColumnPool
+    let start: UnsafeMutableBufferPointer<Int>
+    let count: UnsafeMutableBufferPointer<Int32>
+    var idx: UnsafeMutableBufferPointer<Int32>
+    var val: UnsafeMutableBufferPointer<Double>
     let l1: Double
     let l2: Double
     /// ỹ (length m).
-    let y: UnsafeMutableBufferPointer<Double>
+    let y: UnsafeBufferPointer<Double>
     /// x (length n), r = ỹ − Ãx (length m).
     let x: UnsafeMutableBufferPointer<Double>
     let r: UnsafeMutableBufferPointer<Double>
-    /// ‖ã_j‖² (diag of ÃᵀÃ), ã_jᵀỹ, and the gradient ĝ_j = ã_jᵀr − λ₂x_j (refreshed by `columnDots`).
+    /// ‖ã_j‖² (diag of ÃᵀÃ), ã_jᵀỹ (valid until the first working set: it shares storage with
+    /// `score`), and the gradient ĝ_j = ã_jᵀr − λ₂x_j (refreshed by `fullGradient`).
     let colSq: UnsafeMutableBufferPointer<Double>
     let cy: UnsafeMutableBufferPointer<Double>
     let grad: UnsafeMutableBufferPointer<Double>
@@ -60,9 +67,47 @@ struct CDKernel {
     let ws: UnsafeMutableBufferPointer<Int32>
     var wsCount = 0
 
-    /// Tracked ‖r‖², ỹᵀr, ‖x‖₁ and ‖x‖².
+    init(a: CDRows, pool: CDColumnPool, l1: Double, l2: Double, y: UnsafeBufferPointer<Double>,
+         x: UnsafeMutableBufferPointer<Double>, r: UnsafeMutableBufferPointer<Double>,
+         colSq: UnsafeMutableBufferPointer<Double>, cy: UnsafeMutableBufferPointer<Double>,
+         grad: UnsafeMutableBufferPointer<Double>, score: UnsafeMutableBufferPointer<Double>,
+         status: UnsafeMutableBufferPointer<UInt8>, ws: UnsafeMutableBufferPointer<Int32>) {
+        m = a.m
+        n = a.n
+        self.a = a
+        self.pool = pool
+        start = pool.start.pointer
+        count = pool.count.pointer
+        idx = pool.rows.pointer
+        val = pool.values.pointer
+        self.l1 = l1
+        self.l2 = l2
+        self.y = y
+        self.x = x
+        self.r = r
+        self.colSq = colSq
+        self.cy = cy
+        self.grad = grad
+        self.score = score
+        self.status = status
+        self.ws = ws
+    }
+
+    /// Copies the given columns (not yet in the pool) into it and refreshes the pool pointers.
+    mutating func copyColumns(_ columns: [Int32]) throws(SolverError) {
+        try pool.copy(columns, from: a)
+        idx = pool.rows.pointer
+        val = pool.values.pointer
+    }
+
+    /// Column j's entries in the pool.
+    @inline(__always) func entries(_ j: Int) -> Range<Int> {
+        let s = start[j]
+        return s..<(s &+ Int(count[j]))
+    }
+
+    /// Tracked ‖r‖², ‖x‖₁ and ‖x‖².
     var rSq = 0.0
-    var yDotR = 0.0
     var xL1 = 0.0
     var xL2 = 0.0
     /// Coordinate visits (statistics).
@@ -81,11 +126,11 @@ struct CDKernel {
     /// r ← r − (x_j⁺ − x_j)·ã_j         (O(nnz(ã_j)))
     /// ```
     @inline(__always) mutating func update(_ j: Int) -> Double {
-        let start = off[j], end = off[j + 1]
+        let first = start[j], end = first &+ Int(count[j])
         let h = colSq[j]
         // dot = ã_jᵀr, two accumulators to hide the add latency.
         var d0 = 0.0, d1 = 0.0
-        var p = start
+        var p = first
         while p + 1 < end {
             d0 += val[p] * r[Int(idx[p])]
             d1 += val[p + 1] * r[Int(idx[p + 1])]
@@ -99,14 +144,13 @@ struct CDKernel {
         if new == old { return 0 }
         let delta = new - old
         // r ← r − δ·ã_j
-        for q in start..<end { r[Int(idx[q])] -= delta * val[q] }
+        for q in first..<end { r[Int(idx[q])] -= delta * val[q] }
         x[j] = new
         // f(x⁺) − f(x) = −δ·dot + ½δ²‖ã_j‖² + λ₁(|x⁺|−|x|) + ½λ₂(x⁺²−x²)
         let absChange = abs(new) - abs(old), sqChange = new * new - old * old
         let change = delta * (0.5 * delta * h - dot) + l1 * absChange + 0.5 * l2 * sqChange
-        // ‖r − δã_j‖² = ‖r‖² − 2δ·dot + δ²‖ã_j‖²;  ỹᵀ(r − δã_j) = ỹᵀr − δ·ỹᵀã_j
+        // ‖r − δã_j‖² = ‖r‖² − 2δ·dot + δ²‖ã_j‖²
         rSq += delta * (delta * h - 2 * dot)
-        yDotR -= delta * cy[j]
         xL1 += absChange
         xL2 += sqChange
         return -change
@@ -120,7 +164,7 @@ struct CDKernel {
         for k in 0..<wsCount {
             let j = Int(ws[k])
             decrease += update(j)
-            work += off[j + 1] - off[j] + 256
+            work += Int(count[j]) + 256
             if work >= 1 << 20 {
                 work = 0
                 if let stop = clock.interruption() { return (decrease, stop) }
@@ -140,44 +184,22 @@ struct CDKernel {
             if xj == 0 { continue }
             l1sum += abs(xj)
             l2sum += xj * xj
-            for p in off[j]..<off[j + 1] { r[Int(idx[p])] -= xj * val[p] }
+            for p in entries(j) { r[Int(idx[p])] -= xj * val[p] }
         }
-        var rs = 0.0, yr = 0.0
+        var rs = 0.0
         for i in 0..<m {
             rs += r[i] * r[i]
-            yr += y[i] * r[i]
         }
         rSq = rs
-        yDotR = yr
         xL1 = l1sum
         xL2 = l2sum
     }
 
     // MARK: - Gradients Ãᵀv
 
-    /// out_j = ã_jᵀv − shift·x_j for every column j with `status & forbidden == 0` and, when
-    /// `required != 0`, `status & required != 0`. Columns are split across workers by nonzeros.
-    func columnDots(of v: UnsafeMutableBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>,
-                    shift: Double, forbidden: UInt8, required: UInt8 = 0) {
-        let workers = Parallelism.workers(forWork: off[n])
-        let ranges = Parallelism.balancedRanges(offsets: off, outerCount: n, parts: workers)
-        let (off, idx, val, x, status) = (off, idx, val, x, status)
-        Parallelism.run(ranges.count) { part in
-            for j in ranges[part] {
-                let flags = status[j]
-                if flags & forbidden != 0 || (required != 0 && flags & required == 0) { continue }
-                var s0 = 0.0, s1 = 0.0
-                var p = off[j]
-                let end = off[j + 1]
-                while p + 1 < end {
-                    s0 += val[p] * v[Int(idx[p])]
-                    s1 += val[p + 1] * v[Int(idx[p + 1])]
-                    p += 2
-                }
-                if p < end { s0 += val[p] * v[Int(idx[p])] }
-                out[j] = s0 + s1 - shift * x[j]
-            }
-        }
+    /// ĝ_j = ã_jᵀr − λ₂x_j for every column (one O(nnz) pass over A's rows, on all cores).
+    func fullGradient() {
+        pool.transposeProduct(a, r, into: grad, shift: l2, x: x)
     }
 
     /// ĝ_j = ã_jᵀr − λ₂x_j for the working-set columns only (sequential; the set is small).
@@ -185,7 +207,7 @@ struct CDKernel {
         for k in 0..<wsCount {
             let j = Int(ws[k])
             var s = 0.0
-            for p in off[j]..<off[j + 1] { s += val[p] * r[Int(idx[p])] }
+            for p in entries(j) { s += val[p] * r[Int(idx[p])] }
             grad[j] = s - l2 * x[j]
         }
     }
@@ -245,11 +267,11 @@ struct CDKernel {
         return (0..<wsCount).lazy.map { Int(ws[$0]) }
     }
 
-    /// Recomputes r exactly, ĝ on every nonzero column (screened ones included) and the
+    /// Recomputes r exactly, ĝ on every column (screened ones included) and the
     /// certificate of the whole problem: the numbers a report may quote.
     mutating func evaluateAll() -> CDCertificate {
         recomputeResidual()
-        columnDots(of: r, into: grad, shift: l2, forbidden: CDColumn.excluded)
+        fullGradient()
         return certificate(columns: columns(forbidden: CDColumn.excluded), rSq: rSq)
     }
 }

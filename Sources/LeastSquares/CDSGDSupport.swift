@@ -54,6 +54,12 @@ final class ScratchBuffer<Element> {
         pointer.initialize(repeating: value)
     }
 
+    /// Allocates without initialising (for plain numbers that are written before they are read:
+    /// no zero-fill pass over memory the caller overwrites anyway).
+    init(uninitializedCount count: Int) where Element: BitwiseCopyable {
+        pointer = UnsafeMutableBufferPointer<Element>.allocate(capacity: max(count, 0))
+    }
+
     init(_ array: [Element]) {
         pointer = UnsafeMutableBufferPointer<Element>.allocate(capacity: array.count)
         _ = pointer.initialize(from: array)
@@ -85,5 +91,14 @@ struct ProgressThrottle {
     mutating func due(_ now: Double, force: Bool = false) -> Bool {
         if force || now - last >= interval { last = now; return true }
         return false
+    }
+}
+
+
+/// Runs `first` and `second` concurrently (on two threads when the dispatcher has them) and returns
+/// when both are done. The two must touch disjoint data; neither may wait for the other.
+func runConcurrently(_ first: () -> Void, _ second: () -> Void) {
+    Parallelism.run(2) { k in
+        if k == 0 { first() } else { second() }
     }
 }

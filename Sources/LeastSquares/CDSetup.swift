@@ -1,89 +1,330 @@
-// LeastSquares/CDSetup: Ã = W^{1/2}·A from CSR to CSC in one parallel counting-sort pass, with ‖ã_j‖².
+// LeastSquares/CDSetup: Ã = W^{1/2}·A for coordinate descent — full passes Ãᵀv straight from A's rows, and a pool holding only the columns working sets need.
 import SparseTensor
 
-/// The weighted column-compressed copy coordinate descent works on.
-///
-/// The conversion is CSparse's `cs_transpose` (count per column, prefix sums, scatter), split over
-/// `Parallelism.workerCount` nnz-balanced row ranges: each worker counts the columns of its rows,
-/// the prefix sums give every (column, worker) pair its own slots, and each worker scatters its rows
-/// in order — so every column comes out sorted by row, as `CSCMatrix` requires. The weights √wᵢ are
-/// applied during the scatter. O(nnz + workers·n) time; the counts take workers·n integers.
-struct CDColumns {
-    /// Column starts (size n + 1), row indices and values (size nnz).
-    var offsets: [Int]
-    var rows: [Int32]
-    var values: [Double]
-    /// ‖ã_j‖², the diagonal of ÃᵀÃ.
-    var squaredNorms: [Double]
+/// A's rows as coordinate descent reads them in its O(nnz) passes, with √wᵢ (empty when unweighted).
+struct CDRows {
+    let m: Int
+    let n: Int
+    let off: UnsafeBufferPointer<Int>
+    let idx: UnsafeBufferPointer<Int32>
+    let val: UnsafeBufferPointer<Double>
+    /// √wᵢ (length m), or empty for unit weights.
+    let rootWeights: UnsafeBufferPointer<Double>
+    var nnz: Int { off[m] }
+}
 
-    init(_ a: CSRMatrix, weights: [Double]?) {
-        let m = a.rowCount, n = a.columnCount, nnz = a.nnz
-        let workers = Parallelism.workers(forWork: nnz)
-        var counts = [Int](repeating: 0, count: workers * (n + 1))
-        var offsets = [Int](repeating: 0, count: n + 1)
-        var values: [Double] = []
-        var squaredNorms = [Double](repeating: 0, count: n)
-        let roots = weights.map { $0.map { $0.squareRoot() } }
-        // rows and values are written exactly once each, by the scatter: no zero fill first.
-        let rows = [Int32](unsafeUninitializedCapacity: nnz) { outRows, rowCount in
-            values = [Double](unsafeUninitializedCapacity: nnz) { outValues, valueCount in
-                a.storage.offsets.withUnsafeBufferPointer { off in
-                    a.storage.indices.withUnsafeBufferPointer { idx in
-                        a.storage.values.withUnsafeBufferPointer { val in
-                            counts.withUnsafeMutableBufferPointer { cnt in
-                                offsets.withUnsafeMutableBufferPointer { start in
-                                    let ranges = Parallelism.balancedRanges(offsets: off, outerCount: m, parts: workers)
-                                    let parts = ranges.count
-                                    // Count the entries of each column in each worker's rows.
-                                    Parallelism.run(parts) { w in
-                                        let base = w * (n + 1)
-                                        for p in off[ranges[w].lowerBound]..<off[ranges[w].upperBound] { cnt[base + Int(idx[p])] += 1 }
-                                    }
-                                    // Column starts, and each worker's first slot in each column.
-                                    var total = 0
-                                    for j in 0..<n {
-                                        start[j] = total
-                                        for w in 0..<parts {
-                                            let c = cnt[w * (n + 1) + j]
-                                            cnt[w * (n + 1) + j] = total
-                                            total += c
-                                        }
-                                    }
-                                    start[n] = total
-                                    // Scatter each worker's rows, in row order, into its slots.
-                                    Parallelism.run(parts) { w in
-                                        let base = w * (n + 1)
-                                        for i in ranges[w] {
-                                            let scale = roots?[i] ?? 1
-                                            for p in off[i]..<off[i + 1] {
-                                                let slot = base + Int(idx[p])
-                                                let q = cnt[slot]
-                                                cnt[slot] = q + 1
-                                                outRows[q] = Int32(truncatingIfNeeded: i)
-                                                outValues[q] = val[p] * scale
-                                            }
-                                        }
-                                    }
-                                    // ‖ã_j‖² per column.
-                                    squaredNorms.withUnsafeMutableBufferPointer { sq in
-                                        for j in 0..<n {
-                                            var s = 0.0
-                                            for q in start[j]..<start[j + 1] { s += outValues[q] * outValues[q] }
-                                            sq[j] = s
-                                        }
-                                    }
-                                }
-                            }
-                        }
+/// The matrix coordinate descent works on, Ã = W^{1/2}·A, without a column-compressed copy of all of A.
+///
+/// Coordinate updates read columns; the O(nnz) passes (Ãᵀv for the duality gap, the gap-safe test and
+/// the working-set scores) do not need them:
+///
+/// - **Full passes** read A's rows in place: Ãᵀv = Aᵀ(W^{1/2}v) as a scatter, split over `parts`
+///   nnz-balanced row ranges, each part accumulating into its own length-n buffer; the buffers are
+///   summed in a fixed order, so the result depends only on the number of parts. A scatter streams v
+///   and the rows and updates a buffer that stays in cache; on the seed-shaped benchmark (200k × 100k,
+///   nnz 4M, one thread, `LsqBench core`) Aᵀv took 4.9 ms from the rows and 14 ms from a CSC copy, whose
+///   reads of v jump around.
+/// - **Columns** are copied out only when they enter a working set, once each, into a pool (CSC for
+///   those columns: rows sorted, √wᵢ applied): one scan of A's column indices per batch of new columns
+///   (`copy`).
+///
+/// So the lasso path, whose working sets hold a few percent of the columns, never pays for a full
+/// CSR → CSC conversion (the largest cost of a solve before, and 0.8× A's bytes of memory). With ridge
+/// or plain least squares every column is in play, and the pool becomes the full CSC copy.
+final class CDColumnPool {
+    let m: Int
+    let n: Int
+    /// Row ranges of the parts (fixed for the solve).
+    let ranges: [Range<Int>]
+    var parts: Int { ranges.count }
+    /// Column j lives at `rows[start[j] ..< start[j] + count[j]]` (and `values`); start = −1 until copied
+    /// (and count set when it is).
+    let start: ScratchBuffer<Int>
+    let count: ScratchBuffer<Int32>
+    /// The pool (capacity ≥ `used`), rows sorted within each column, values ã_ij = √wᵢ·a_ij.
+    private(set) var rows: ScratchBuffer<Int32>
+    private(set) var values: ScratchBuffer<Double>
+    private(set) var used = 0
+    /// Accumulators of parts 1… for the scatter (part 0 writes the output itself).
+    let partials: ScratchBuffer<Double>
+    /// One bit per column: being copied now (a bitmap stays in the first-level cache while a scan tests
+    /// it for every nonzero of A; a byte per column did not, and the scan took a quarter longer).
+    let copying: ScratchBuffer<UInt64>
+    /// The budget, and the bytes of the solve besides the pool (checked with the pool before every growth).
+    let budget: MemoryBudget
+    let fixedBytes: Double
+    /// nnz(A) (the pool never needs more).
+    let totalEntries: Int
+
+    /// Pool bytes per nonzero (4-byte row, 8-byte value).
+    static let bytesPerEntry = 12.0
+
+    /// Bytes besides the pool, per column, for `parts` parts: `start`, `count`, one accumulator per extra
+    /// part, (during `prepare`) two more, the copy bitmap. A copy's transient lists or counts are
+    /// checked when it runs.
+    static func fixedBytes(columns n: Int, parts: Int) -> Double {
+        let perColumn: Int = 8 + 4 + 8 * (parts - 1) + 16
+        return Double(n) * (Double(perColumn) + 0.125)
+    }
+
+    /// Parts for a scatter over nnz entries into n columns: one per worker when the work pays for the
+    /// extra O(parts·n) buffers and sums (nnz ≥ 4n, and above `Parallelism.minimumParallelWork`).
+    static func parts(nnz: Int, columns n: Int) -> Int {
+        nnz < 4 * n ? 1 : Parallelism.workers(forWork: nnz)
+    }
+
+    init(_ a: CDRows, parts wanted: Int, budget: MemoryBudget, fixedBytes: Double) {
+        m = a.m
+        n = a.n
+        ranges = Parallelism.balancedRanges(offsets: a.off, outerCount: a.m, parts: wanted)
+        let parts = ranges.count
+        start = ScratchBuffer(repeating: -1, count: a.n)
+        count = ScratchBuffer(repeating: 0, count: a.n)
+        rows = ScratchBuffer(repeating: 0, count: 0)
+        values = ScratchBuffer(repeating: 0.0, count: 0)
+        partials = ScratchBuffer(repeating: 0.0, count: (parts - 1) * a.n)
+        copying = ScratchBuffer(repeating: 0, count: a.n / 64 + 1)
+        self.budget = budget
+        self.fixedBytes = fixedBytes
+        totalEntries = a.nnz
+    }
+
+    // MARK: - Full passes
+
+    /// One pass over A: ‖ã_j‖² → `squaredNorms` and ã_jᵀỹ → `dotY`.
+    ///
+    /// ```
+    /// ‖ã_j‖² = Σᵢ wᵢ·a_ij²,    ã_jᵀỹ = Σᵢ √wᵢ·a_ij·ỹᵢ
+    /// ```
+    /// Every part accumulates both sums interleaved (one cache line per touched column: that costs
+    /// about as much as one sum alone; counting each column's entries too made the pass half as slow
+    /// again, 6 → 9 ms single-threaded at n = 100k, 47 → 80 ms at n = 500k, so copies count their own).
+    /// The sums accumulate in one transient buffer, then go to the outputs.
+    func prepare(_ a: CDRows, y: UnsafeBufferPointer<Double>,
+                 squaredNorms: UnsafeMutableBufferPointer<Double>, dotY: UnsafeMutableBufferPointer<Double>) {
+        // One part: two interleaved sums per column did not get faster on two threads (200k × 100k:
+        // 6.2 → 5.6 ms; 1M × 500k: 65 → 69 ms, the buffers outgrow the caches), and one part needs half
+        // the memory.
+        let n = n, ranges = [0..<a.m], parts = 1
+        let pairs = ScratchBuffer(repeating: 0.0, count: parts * 2 * n)
+        let acc = pairs.pointer
+        let weighted = !a.rootWeights.isEmpty
+        Parallelism.run(parts) { part in
+            let base = part &* 2 &* n
+            for i in ranges[part] {
+                let rw = weighted ? a.rootWeights[i] : 1
+                let w = rw * rw, wy = rw * y[i]
+                for p in a.off[i]..<a.off[i + 1] {
+                    let j = Int(a.idx[p])
+                    let v = a.val[p]
+                    acc[base &+ 2 &* j] += w * v * v
+                    acc[base &+ 2 &* j &+ 1] += wy * v
+                }
+            }
+        }
+        // Sum the parts in order.
+        let chunk = (n + parts - 1) / max(parts, 1)
+        Parallelism.run(parts) { part in
+            for j in (part * chunk)..<min(n, (part + 1) * chunk) {
+                var sq = 0.0, dy = 0.0
+                for q in 0..<parts {
+                    sq += acc[q &* 2 &* n &+ 2 &* j]
+                    dy += acc[q &* 2 &* n &+ 2 &* j &+ 1]
+                }
+                squaredNorms[j] = sq
+                dotY[j] = dy
+            }
+        }
+    }
+
+    /// out_j = (Ãᵀv)_j − shift·x_j for every column j (v of length m): a scatter over A's rows,
+    /// part p into its own buffer, the buffers summed in order (see the type's documentation).
+    func transposeProduct(_ a: CDRows, _ v: UnsafeMutableBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>,
+                          shift: Double, x: UnsafeMutableBufferPointer<Double>) {
+        let n = n, ranges = ranges, parts = parts
+        let partial = partials.pointer
+        let weighted = !a.rootWeights.isEmpty
+        Parallelism.run(parts) { part in
+            let acc = part == 0 ? out : UnsafeMutableBufferPointer(rebasing: partial[((part - 1) * n)..<(part * n)])
+            acc.update(repeating: 0)
+            for i in ranges[part] {
+                let vi = weighted ? v[i] * a.rootWeights[i] : v[i]
+                if vi == 0 { continue }
+                var p = a.off[i]
+                let end = a.off[i + 1]
+                // Two entries per iteration: a row's columns are distinct, so the updates are independent.
+                while p + 1 < end {
+                    let j0 = Int(a.idx[p]), j1 = Int(a.idx[p + 1])
+                    acc[j0] += a.val[p] * vi
+                    acc[j1] += a.val[p + 1] * vi
+                    p += 2
+                }
+                if p < end { acc[Int(a.idx[p])] += a.val[p] * vi }
+            }
+        }
+        let chunk = (n + parts - 1) / max(parts, 1)
+        Parallelism.run(parts) { part in
+            for j in (part * chunk)..<min(n, (part + 1) * chunk) {
+                var s = out[j]
+                for q in 1..<max(parts, 1) { s += partial[(q - 1) &* n &+ j] }
+                out[j] = s - shift * x[j]
+            }
+        }
+    }
+
+    // MARK: - Copying columns out
+
+    /// Whether column j is in the pool.
+    @inline(__always) func holds(_ j: Int) -> Bool { start.pointer[j] >= 0 }
+
+    /// Copies the columns `columns` (none of them in the pool yet) into the pool: one scan of A split
+    /// over the parts' row ranges, which keeps every column sorted by row.
+    ///
+    /// A few columns (under 1/8 of them): each part lists the entries it meets (column, row, position in
+    /// A); the lists, in part order, give the column lengths, then fill the pool, the values fetched by
+    /// position (independent loads that overlap; read inside the scan, each missed the cache behind a
+    /// mispredicted branch and took 2/3 of its time). Many columns (ridge: all): a first scan counts each
+    /// part's entries per column (`cs_transpose`'s counting sort), the second scatters them into place.
+    ///
+    /// - Throws: `.sparse(.exceedsMemoryBudget)` when the pool would outgrow the budget left for it.
+    func copy(_ columns: [Int32], from a: CDRows) throws(SolverError) {
+        guard !columns.isEmpty else { return }
+        let n = n, parts = parts, ranges = ranges
+        let starts = start.pointer, counts = count.pointer, mask = copying.pointer
+        for column in columns {
+            let j = Int(column)
+            mask[j &>> 6] |= 1 &<< UInt64(j & 63)
+            counts[j] = 0
+        }
+        defer { for j in columns { mask[Int(j) &>> 6] = 0 } }
+        let weighted = !a.rootWeights.isEmpty
+        if 8 * columns.count < n {
+            // The lists take 24 bytes an entry: checked for four times the average column length first.
+            let estimate = 4 * Double(columns.count) * Double(totalEntries) / Double(max(n, 1))
+            try reserve(used, scratch: 24 * estimate)
+            let lists = (0..<parts).map { _ in CDCopyList() }
+            Parallelism.run(parts) { part in
+                var cells: [Int] = [], positions: [Int] = []
+                for i in ranges[part] {
+                    for p in a.off[i]..<a.off[i + 1] {
+                        let j = Int(a.idx[p])
+                        if mask[j &>> 6] &>> UInt64(j & 63) & 1 == 0 { continue }
+                        cells.append(j &<< 32 | i)
+                        positions.append(p)
                     }
                 }
-                valueCount = nnz
+                lists[part].cells = cells
+                lists[part].positions = positions
             }
-            rowCount = nnz
+            var needed = 0
+            for list in lists {
+                needed += list.cells.count
+                for cell in list.cells { counts[cell &>> 32] &+= 1 }
+            }
+            try reserve(used + needed, scratch: 24 * Double(needed))
+            for column in columns {
+                let j = Int(column)
+                starts[j] = used
+                used += Int(counts[j])
+            }
+            // Each entry's slot, in part order (rows ascending within each column; `start` is the cursor),
+            // then the rows and values written by the parts at once (their loads of A's values overlap).
+            for list in lists {
+                list.targets.reserveCapacity(list.cells.count)
+                for cell in list.cells {
+                    let j = cell &>> 32
+                    list.targets.append(starts[j])
+                    starts[j] &+= 1
+                }
+            }
+            for column in columns { starts[Int(column)] -= Int(counts[Int(column)]) }
+            let outRows = rows.pointer, outValues = values.pointer
+            Parallelism.run(parts) { part in
+                let list = lists[part]
+                for k in 0..<list.cells.count {
+                    let q = list.targets[k], i = list.cells[k] & 0xFFFF_FFFF, p = list.positions[k]
+                    outRows[q] = Int32(truncatingIfNeeded: i)
+                    outValues[q] = weighted ? a.val[p] * a.rootWeights[i] : a.val[p]
+                }
+            }
+            return
         }
-        self.offsets = offsets
-        self.rows = rows
-        self.values = values
-        self.squaredNorms = squaredNorms
+        // Many columns: count per part, then scatter.
+        try reserve(used, scratch: Double(parts * n) * 4)
+        let slots = ScratchBuffer(repeating: Int32(0), count: parts * n)
+        let slot = slots.pointer
+        Parallelism.run(parts) { part in
+            let base = part &* n
+            for p in a.off[ranges[part].lowerBound]..<a.off[ranges[part].upperBound] {
+                let j = Int(a.idx[p])
+                if mask[j &>> 6] &>> UInt64(j & 63) & 1 != 0 { slot[base &+ j] &+= 1 }
+            }
+        }
+        var needed = 0
+        for column in columns {
+            let j = Int(column)
+            for q in 0..<parts { counts[j] &+= slot[q &* n &+ j] }
+            needed += Int(counts[j])
+        }
+        try reserve(used + needed, scratch: Double(parts * n) * 4)
+        // Column starts, and each part's first slot inside each new column.
+        for column in columns {
+            let j = Int(column)
+            starts[j] = used
+            var offset: Int32 = 0
+            for q in 0..<parts {
+                let c = slot[q &* n &+ j]
+                slot[q &* n &+ j] = offset
+                offset &+= c
+            }
+            used += Int(offset)
+        }
+        let outRows = rows.pointer, outValues = values.pointer
+        Parallelism.run(parts) { part in
+            let base = part &* n
+            for i in ranges[part] {
+                let rw = weighted ? a.rootWeights[i] : 1
+                for p in a.off[i]..<a.off[i + 1] {
+                    let j = Int(a.idx[p])
+                    if mask[j &>> 6] &>> UInt64(j & 63) & 1 == 0 { continue }
+                    let q = starts[j] &+ Int(slot[base &+ j])
+                    slot[base &+ j] &+= 1
+                    outRows[q] = Int32(truncatingIfNeeded: i)
+                    outValues[q] = a.val[p] * rw
+                }
+            }
+        }
     }
+
+    /// Grows the pool to hold `entries` nonzeros (at least doubling, at most the matrix's nnz), after
+    /// checking the work vectors, the new and the old buffer (both live during the copy) and the copy's
+    /// `scratch` bytes against the budget.
+    private func reserve(_ entries: Int, scratch: Double) throws(SolverError) {
+        let old = Double(rows.count) * Self.bytesPerEntry
+        var capacity = entries > rows.count ? min(max(entries, 2 * rows.count), totalEntries) : rows.count
+        let extra = fixedBytes + scratch + (entries > rows.count ? old : 0)
+        if extra + Double(capacity) * Self.bytesPerEntry > Double(budget.bytes) { capacity = max(entries, rows.count) }
+        do {
+            try budget.check(extra + Double(capacity) * Self.bytesPerEntry,
+                             for: "coordinate descent (work vectors and \(entries) nonzeros of working-set columns)",
+                             detail: "a larger λ₁ gives smaller working sets")
+        } catch {
+            throw .sparse(error)
+        }
+        guard capacity > rows.count else { return }
+        let newRows = ScratchBuffer<Int32>(uninitializedCount: capacity)
+        let newValues = ScratchBuffer<Double>(uninitializedCount: capacity)
+        _ = newRows.pointer.update(fromContentsOf: rows.pointer[0..<used])
+        _ = newValues.pointer.update(fromContentsOf: values.pointer[0..<used])
+        rows = newRows
+        values = newValues
+    }
+}
+
+/// One part's finds in a copy scan: (column << 32 | row) and the position in A, in row order, then
+/// each one's slot in the pool.
+final class CDCopyList {
+    var cells: [Int] = []
+    var positions: [Int] = []
+    var targets: [Int] = []
 }

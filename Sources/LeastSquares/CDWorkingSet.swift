@@ -1,66 +1,88 @@
-// LeastSquares/CDWorkingSet: gap-safe screening (Ndiaye et al. 2017) and working-set selection (Massias et al. 2018) for lasso CD.
+// LeastSquares/CDWorkingSet: gap-safe screening (Ndiaye et al. 2017) and working-set selection (Massias et al. 2018) for lasso CD, in one pass.
 import SparseTensor
 
+/// What one working-set refresh saw (`CDKernel.refreshWorkingSet`).
+struct CDRefresh {
+    /// Columns the gap-safe test removed now.
+    var screened = 0
+    /// Whether a removed column had x_j ≠ 0 (r was corrected).
+    var changedX = false
+    /// In-play zero columns violating their KKT condition outside the previous working set.
+    var violatorsOutside = 0
+    /// Columns still in play.
+    var inPlay = 0
+}
+
 extension CDKernel {
-    /// Gap-safe sphere test: discards every column that cannot be active at the optimum.
+    /// Gap-safe screening and the next working set, in one pass over the columns (`grad` must hold ĝ).
     ///
-    /// With θ = s·r̂ feasible and gap G = P(x) − D(θ), the dual optimum θ* lies in the ball
-    /// B(θ, √(2G)), because D is 1-strongly concave (Fercoq, Gramfort & Salmon 2015, Thm. 2;
+    /// **Screening.** With θ = s·r̂ feasible and gap G = P(x) − D(θ), the dual optimum θ* lies in the
+    /// ball B(θ, √(2G)), because D is 1-strongly concave (Fercoq, Gramfort & Salmon 2015, Thm. 2;
     /// Ndiaye, Fercoq, Gramfort & Salmon 2017, JMLR 18). Since x*_j ≠ 0 forces |â_jᵀθ*| = λ₁,
     ///
     /// ```
-    /// |â_jᵀθ| + √(2G)·‖â_j‖ < λ₁   ⇒   x*_j = 0,    â_jᵀθ = s·ĝ_j,   ‖â_j‖ = √(‖ã_j‖² + λ₂)
+    /// |â_jᵀθ| + √(2G)·‖â_j‖ < λ₁   ⇒   x*_j = 0,    â_jᵀθ = s·ĝ_j,   ‖â_j‖² = ‖ã_j‖² + λ₂
     /// ```
-    /// Screened columns get x_j = 0 (r is corrected if x_j was nonzero) and are never visited
-    /// again. `grad` must hold ĝ for the in-play columns. Returns (newly screened, whether x changed).
-    mutating func screen(scale s: Double, gap: Double) -> (screened: Int, changedX: Bool) {
-        guard l1 > 0, gap.isFinite else { return (0, false) }
-        let radius = (2 * max(gap, 0)).squareRoot()
-        var count = 0
-        var changed = false
-        for j in 0..<n where status[j] & CDColumn.inactive == 0 {
-            if s * abs(grad[j]) + radius * (colSq[j] + l2).squareRoot() < l1 {
-                let xj = x[j]
+    /// tested without a square root as u_j = λ₁ − s|ĝ_j| > 0 and 2G·‖â_j‖² < u_j². Screened columns
+    /// get x_j = 0 (r is corrected if x_j was nonzero) and are never visited again.
+    ///
+    /// **Working set.** Every in-play column with x_j ≠ 0, then the in-play zero columns closest to
+    /// violating their dual constraint, max(`minimumSize`, 2·nnz(x), KKT violators) columns in all,
+    /// sorted by index. The key is the distance of θ to the constraint's boundary,
+    /// d_j = u_j/‖â_j‖ (Massias, Gramfort & Salmon 2018, "Celer", eq. 10), negative for violated
+    /// constraints, which are therefore taken first; ranked by sign(d_j)·d_j² (same order, no square
+    /// root). Selection is O(n) on average (quickselect).
+    mutating func refreshWorkingSet(scale s: Double, gap: Double, minimumSize: Int) -> CDRefresh {
+        var result = CDRefresh()
+        let screening = l1 > 0 && gap.isFinite
+        let radiusSq = 2 * max(gap, 0)
+        // Support at the front of `ws`, candidates from the back.
+        var support = 0, back = n, violators = 0
+        for j in 0..<n {
+            var flags = status[j]
+            if flags & CDColumn.inactive != 0 { continue }
+            let wasIn = flags & CDColumn.inWorkingSet != 0
+            flags &= ~CDColumn.inWorkingSet
+            let g = abs(grad[j]), xj = x[j]
+            if xj == 0 && g > l1 && !wasIn { result.violatorsOutside += 1 }
+            let u = l1 - s * g
+            let normSq = colSq[j] + l2
+            if screening && u > 0 && radiusSq * normSq < u * u {
                 if xj != 0 {
                     // r ← r + x_j·ã_j, x_j ← 0
-                    for p in off[j]..<off[j + 1] { r[Int(idx[p])] += xj * val[p] }
+                    for p in entries(j) { r[Int(idx[p])] += xj * val[p] }
                     x[j] = 0
-                    changed = true
+                    result.changedX = true
                 }
-                status[j] |= CDColumn.screened
-                count += 1
+                status[j] = flags | CDColumn.screened
+                result.screened += 1
+                continue
+            }
+            status[j] = flags
+            result.inPlay += 1
+            if xj != 0 {
+                ws[support] = Int32(truncatingIfNeeded: j)
+                support += 1
+            } else {
+                back -= 1
+                ws[back] = Int32(truncatingIfNeeded: j)
+                score[j] = (u < 0 ? -u : u) * u / normSq
+                if g > l1 { violators += 1 }
             }
         }
-        return (count, changed)
-    }
-
-    /// Builds the working set: every in-play column with x_j ≠ 0, then the in-play zero columns
-    /// closest to violating their dual constraint, up to `size` columns in all, sorted by index.
-    ///
-    /// The key is the distance of θ to the constraint's boundary, d_j = (λ₁ − s|ĝ_j|)/‖â_j‖
-    /// (Massias, Gramfort & Salmon 2018, "Celer", eq. 10); negative for violated constraints,
-    /// which are therefore taken first. Selection is O(n) on average (quickselect).
-    mutating func buildWorkingSet(size: Int, scale s: Double) {
-        for k in 0..<wsCount { status[Int(ws[k])] &= ~CDColumn.inWorkingSet }
-        var support = 0
-        for j in 0..<n where status[j] & CDColumn.inactive == 0 && x[j] != 0 {
-            ws[support] = Int32(truncatingIfNeeded: j)
-            support += 1
+        let candidates = n - back
+        let size = max(minimumSize, 2 * support, violators)
+        let wanted = min(max(size, support), support + candidates)
+        if wanted > support, wanted < support + candidates {
+            selectSmallest(from: back, to: n, count: wanted - support)
         }
-        var candidates = support
-        for j in 0..<n where status[j] & CDColumn.inactive == 0 && x[j] == 0 {
-            ws[candidates] = Int32(truncatingIfNeeded: j)
-            score[j] = (l1 - s * abs(grad[j])) / (colSq[j] + l2).squareRoot()
-            candidates += 1
-        }
-        let wanted = min(max(size, support), candidates)
-        if wanted > support, wanted < candidates {
-            selectSmallest(from: support, to: candidates, count: wanted - support)
-        }
+        // The chosen candidates follow the support (a forward copy: the destination is never ahead).
+        for t in 0..<(wanted - support) { ws[support + t] = ws[back + t] }
         wsCount = wanted
         var slice = UnsafeMutableBufferPointer(rebasing: ws[0..<wsCount])
         slice.sort()
         for k in 0..<wsCount { status[Int(ws[k])] |= CDColumn.inWorkingSet | CDColumn.everInWorkingSet }
+        return result
     }
 
     /// Every in-play column, in index order (the working set of ridge / least squares).
@@ -105,28 +127,5 @@ extension CDKernel {
             k -= 1
             ws.swapAt(k, pick)
         }
-    }
-
-    /// In-play zero columns violating the KKT condition |ĝ_j| ≤ λ₁ (`grad` must be current), all of
-    /// them or only those outside the current working set.
-    func violatorCount(outsideWorkingSet: Bool = false) -> Int {
-        let skip = CDColumn.inactive | (outsideWorkingSet ? CDColumn.inWorkingSet : 0)
-        var c = 0
-        for j in 0..<n where status[j] & skip == 0 && x[j] == 0 && abs(grad[j]) > l1 { c += 1 }
-        return c
-    }
-
-    /// Number of in-play columns.
-    func inPlayCount() -> Int {
-        var c = 0
-        for j in 0..<n where status[j] & CDColumn.inactive == 0 { c += 1 }
-        return c
-    }
-
-    /// Nonzeros of x.
-    func supportSize() -> Int {
-        var c = 0
-        for j in 0..<n where x[j] != 0 { c += 1 }
-        return c
     }
 }

@@ -1,4 +1,4 @@
-// LeastSquares/CoordinateDescent: exact coordinate minimisation (lasso, elastic net, ridge, least squares) on CSC with r = y − A·x kept current.
+// LeastSquares/CoordinateDescent: exact coordinate minimisation (lasso, elastic net, ridge, least squares) with r = y − A·x kept current.
 import SparseTensor
 
 /// Coordinate descent for
@@ -7,8 +7,8 @@ import SparseTensor
 /// f(x) = ½‖y − A·x‖² + λ₁‖x‖₁ + ½λ₂‖x‖²        (½Σ wᵢ(yᵢ − aᵢᵀx)² with sample weights)
 /// ```
 ///
-/// Sample weights are folded in once: Ã = W^{1/2}·A (converted to CSC once, in parallel: `CDColumns`), ỹ = W^{1/2}·y, so
-/// f is the unweighted objective of (Ã, ỹ). Each step minimises f exactly along one coordinate
+/// Sample weights are folded in: Ã = W^{1/2}·A, ỹ = W^{1/2}·y, so f is the unweighted objective of
+/// (Ã, ỹ). Each step minimises f exactly along one coordinate
 /// (Friedman, Hastie & Tibshirani 2010, "Regularization paths for GLMs via coordinate descent"):
 ///
 /// ```
@@ -17,19 +17,35 @@ import SparseTensor
 /// at O(nnz(ã_j)) cost; ‖ã_j‖² (the diagonal of ÃᵀÃ) is computed once, and columns with ã_j = 0
 /// keep x_j = 0. With λ₁ = 0 this is Gauss–Seidel on the (ridge) normal equations.
 ///
+/// **Where the columns come from** (`CDColumnPool`). Updates read columns, but A arrives in rows.
+/// The O(nnz) passes (Ãᵀr, and the first one, which also takes ‖ã_j‖² and Ãᵀỹ) read A's rows in
+/// place, on all cores; a column is copied out of A (into a pool, in CSC form) only when it first
+/// enters a working set, all of an outer iteration's new columns in one scan of A. A lasso solve
+/// thus never converts all of A to CSC; ridge and least squares, whose working set is every
+/// column, copy every column once, at the start.
+///
 /// **Working sets and screening (λ₁ > 0).** An outer iteration computes ĝ = Ãᵀr − λ₂x on every
-/// column still in play (one O(nnz) pass, on all cores), the duality gap, and then
+/// column (one O(nnz) pass), the duality gap, and then
 /// - discards the columns the gap-safe sphere test proves inactive (Fercoq, Gramfort & Salmon 2015;
-///   Ndiaye, Fercoq, Gramfort & Salmon 2017): they are never visited again;
+///   Ndiaye, Fercoq, Gramfort & Salmon 2017): they are never updated again and leave the candidates;
 /// - picks a working set: the support of x plus the zero columns nearest to violating their dual
 ///   constraint, max(100, 2·nnz(x), number of KKT violators |ĝ_j| > λ₁) columns in all (Massias,
 ///   Gramfort & Salmon 2018, "Celer", who double 2·nnz(x) from 10; taking every violator at once
-///   saves the outer O(nnz) passes that doubling from a small set would cost);
-/// - runs passes over the working set until its own gap is below 0.3× the outer gap (or half the
-///   target; to half the target at once when the working set holds every column still in play, or
-///   when no column outside the previous working set violates its KKT condition),
-///   checking that sub-gap when a pass decreases f by less than the sub-target, or every 10 passes.
-/// A 98%-sparse solution is thus found while passes touch mostly the active columns.
+///   saves the outer O(nnz) passes that doubling from a small set would cost), and copies its new
+///   columns out of A;
+/// - runs passes over the working set until its own gap is below the sub-target: Celer's 0.3× the
+///   outer gap (never below half the target) — but an outer iteration costs two scans of A, so while
+///   the passes since the last one cost less than that (in nonzeros read) the subproblem is solved on,
+///   to half the target. To half the target at once when the working set holds every column still in
+///   play, or when no column outside the previous working set violates its KKT condition. The sub-gap
+///   is checked when a pass decreases f by less than the sub-target, or every 10 passes.
+/// A 98%-sparse solution is thus found while passes touch mostly the active columns: on the seed-shaped
+/// benchmark (200k × 100k, nnz 4M, λ₁ = 0.1·λmax) in 4 outer iterations, 4 scans of A for gradients
+/// (the first also for ‖ã_j‖²) and 3 for copies, with 2.2k of the 100k columns ever copied.
+///
+/// **Determinism.** The same options (and `seed`) on the same number of workers give the identical x.
+/// The O(nnz) passes add the parts of A's rows in a fixed order, but the parts follow the worker count
+/// (`LSQ_THREADS`), so across worker counts ĝ can differ in its last bits, and x within the tolerance.
 ///
 /// **Stopping.** Stop when `gap ≤ tolerance·max(f(x), floor)`, floor = max(tolerance·½‖ỹ‖², tiny) (the
 /// floor makes a consistent system, f → 0, stop at ‖r‖ ≈ tolerance·‖ỹ‖ like LSQR's btol). The gap is
@@ -45,8 +61,8 @@ import SparseTensor
 ///
 /// Progress samples (at most every 50 ms, the first always) carry f and the weighted ‖ỹ − Ãx‖ after
 /// a pass; cancellation and the time limit are checked after every pass and every ≤ 4096 coordinates.
-/// Epochs (`SolveReport.iterations`) count passes over the working set; the outer O(nnz) gradient
-/// passes are extra. The limit is `options.epochs ?? 1000`. The order within a pass is by column
+/// Epochs (`SolveReport.iterations`) count passes over the working set; the outer O(nnz) passes
+/// over A are extra. The limit is `options.epochs ?? 1000`. The order within a pass is by column
 /// index (`.cyclic`) or a fresh seeded shuffle per pass (`.random`, `options.seed`).
 public enum CoordinateDescent {
     /// The smallest working set (columns).
@@ -58,58 +74,76 @@ public enum CoordinateDescent {
     ///   (nil for plain least squares), `optimalityNorm` = ‖AᵀW r − λ₂x‖₂, `residualNorm` = ‖y − A·x‖₂
     ///   (unweighted), `diagnostics` = working-set and screening counts.
     /// - Throws: `.invalidOption` for a negative or non-finite tolerance, `epochs < 1` or a negative
-    ///   memory budget; `.sparse(.exceedsMemoryBudget)` when the CSC copy and work vectors do not fit.
+    ///   memory budget; `.sparse(.exceedsMemoryBudget)` when the work vectors do not fit (with ridge and
+    ///   least squares: with the CSC copy of A), or, later, when the working-set columns outgrow the budget.
     public static func solve(_ problem: LeastSquaresProblem, options: SolverOptions, control: SolveControl) throws(SolverError) -> Solution {
         var statistics = CDStatistics()
         return try solve(problem, options: options, control: control, statistics: &statistics)
     }
 
-    /// `solve` that also fills in `statistics` (tests look at how many columns were touched).
+    /// `solve` that also fills in `statistics` (tests look at how many columns were touched), with the
+    /// number of row ranges of the passes over A as a parameter (tests split small matrices too).
     static func solve(_ problem: LeastSquaresProblem, options: SolverOptions, control: SolveControl,
-                      statistics: inout CDStatistics) throws(SolverError) -> Solution {
+                      statistics: inout CDStatistics, parts: Int? = nil) throws(SolverError) -> Solution {
         try IterativeOptionCheck.common(options)
         let clock = SolveClock(control)
         let m = problem.rowCount, n = problem.columnCount, nnz = problem.matrix.nnz
-        // CSC copy (8-byte offsets, 4-byte indices, 8-byte values) and its per-worker column counts;
-        // x, ‖ã_j‖², ãᵀỹ, ĝ, keys (8 bytes each), flags (1), working set (4) per column; r and ỹ per row.
-        let bytes = StorageBytes.compressed(outer: n, nnz: Double(nnz)) + Double(n) * Double(8 * Parallelism.workerCount)
-            + Double(n) * (5 * 8 + 1 + 4) + Double(m) * 16
-        try IterativeOptionCheck.checkMemory(bytes, for: "coordinate descent (A in CSC plus work vectors)", options: options)
+        let reg = problem.regularization
+        // The pool's bookkeeping and scatter buffers per column (`CDColumnPool.fixedBytes`); x, ‖ã_j‖²,
+        // ĝ, ãᵀỹ then the keys (8 bytes each), flags (1), working set (4) per column; r (and ỹ, √w) per row.
+        // The pool itself is checked as it grows; ridge and least squares copy every column at once.
+        let parts = max(1, min(parts ?? CDColumnPool.parts(nnz: nnz, columns: n), max(m, 1)))
+        let fixed = CDColumnPool.fixedBytes(columns: n, parts: parts) + Double(n) * (4 * 8 + 1 + 4)
+            + Double(m) * (problem.sampleWeights == nil ? 8 : 24)
+        let upfront = fixed + (reg.l1 > 0 ? 0 : Double(nnz) * CDColumnPool.bytesPerEntry)
+        try IterativeOptionCheck.checkMemory(upfront, for: "coordinate descent (work vectors" + (reg.l1 > 0 ? ")" : " and A in CSC)"),
+                                             options: options)
 
-        // Setup: Ã = W^{1/2}·A in CSC with ‖ã_j‖², ỹ = W^{1/2}·y.
-        let csc = CDColumns(problem.matrix, weights: problem.sampleWeights)
-        var yt = problem.rhs
-        if let w = problem.sampleWeights { for i in 0..<m { yt[i] *= w[i].squareRoot() } }
-        let y = ScratchBuffer(yt)
-        yt = []
-        let colSq = ScratchBuffer(csc.squaredNorms)
-        let x = ScratchBuffer(problem.initialGuess ?? [Double](repeating: 0, count: n))
-        let r = ScratchBuffer(repeating: 0.0, count: m)
-        let cy = ScratchBuffer(repeating: 0.0, count: n)
-        let grad = ScratchBuffer(repeating: 0.0, count: n)
-        let score = ScratchBuffer(repeating: 0.0, count: n)
+        // Setup: ỹ = W^{1/2}·y; ‖ã_j‖² and ãᵀỹ in one pass over A (`CDColumnPool.prepare`).
+        // ỹ = W^{1/2}·y (y itself when unweighted). Buffers written before they are read are not zero-filled.
+        let rootWeights = ScratchBuffer((problem.sampleWeights ?? []).map { $0.squareRoot() })
+        let weightedY = ScratchBuffer<Double>(uninitializedCount: problem.sampleWeights == nil ? 0 : m)
+        for i in 0..<weightedY.count { weightedY.pointer[i] = problem.rhs[i] * rootWeights.pointer[i] }
+        let colSq = ScratchBuffer<Double>(uninitializedCount: n)
+        // ãᵀỹ is needed until the first working set is chosen, the selection keys only from then on.
+        let score = ScratchBuffer<Double>(uninitializedCount: n)
+        let cy = score
+        let x = problem.initialGuess.map { ScratchBuffer($0) } ?? ScratchBuffer(repeating: 0.0, count: n)
+        let r = ScratchBuffer<Double>(uninitializedCount: m)
+        let grad = ScratchBuffer<Double>(uninitializedCount: n)
         let status = ScratchBuffer(repeating: UInt8(0), count: n)
-        let ws = ScratchBuffer(repeating: Int32(0), count: n)
-        let setupSeconds = clock.elapsed
+        let ws = ScratchBuffer<Int32>(uninitializedCount: n)
+        let budget = IterativeOptionCheck.budget(options)
 
-        let outcome = csc.offsets.withUnsafeBufferPointer { off in
-            csc.rows.withUnsafeBufferPointer { idx in
-                csc.values.withUnsafeBufferPointer { val in
-                    var kernel = CDKernel(m: m, n: n, off: off, idx: idx, val: val,
-                                          l1: problem.regularization.l1, l2: problem.regularization.l2,
-                                          y: y.pointer, x: x.pointer, r: r.pointer, colSq: colSq.pointer, cy: cy.pointer,
-                                          grad: grad.pointer, score: score.pointer, status: status.pointer, ws: ws.pointer)
-                    return iterate(&kernel, options: options, clock: clock, statistics: &statistics)
+        let result: Result<CDOutcome, SolverError> = problem.matrix.storage.offsets.withUnsafeBufferPointer { off in
+            problem.matrix.storage.indices.withUnsafeBufferPointer { idx in
+                problem.matrix.storage.values.withUnsafeBufferPointer { val in
+                  problem.rhs.withUnsafeBufferPointer { rhs in
+                    let y = problem.sampleWeights == nil ? rhs : UnsafeBufferPointer(weightedY.pointer)
+                    let a = CDRows(m: m, n: n, off: off, idx: idx, val: val, rootWeights: UnsafeBufferPointer(rootWeights.pointer))
+                    let pool = CDColumnPool(a, parts: parts, budget: budget, fixedBytes: fixed)
+                    pool.prepare(a, y: y, squaredNorms: colSq.pointer, dotY: cy.pointer)
+                    statistics.setupSeconds = clock.elapsed
+                    var kernel = CDKernel(a: a, pool: pool, l1: reg.l1, l2: reg.l2, y: y, x: x.pointer, r: r.pointer,
+                                          colSq: colSq.pointer, cy: cy.pointer, grad: grad.pointer, score: score.pointer,
+                                          status: status.pointer, ws: ws.pointer)
+                    do throws(SolverError) {
+                        return .success(try iterate(&kernel, options: options, clock: clock, statistics: &statistics))
+                    } catch {
+                        return .failure(error)
+                    }
+                  }
                 }
             }
         }
+        let outcome = try result.get()
+        let setupSeconds = statistics.setupSeconds
         statistics.everInWorkingSet = status.pointer.reduce(0) { $0 + ($1 & CDColumn.everInWorkingSet != 0 ? 1 : 0) }
         statistics.screenedColumns = status.pointer.reduce(0) { $0 + ($1 & CDColumn.screened != 0 ? 1 : 0) }
 
         let solution = x.array
         var residualNorm = outcome.weightedResidualNorm
         if problem.sampleWeights != nil { residualNorm = DenseVector.norm(problem.residual(solution)) }
-        let reg = problem.regularization
         let report = SolveReport(
             solver: .cd, iterations: outcome.epochs, stopReason: outcome.stop,
             objective: outcome.objective, residualNorm: residualNorm,
@@ -121,9 +155,9 @@ public enum CoordinateDescent {
         return Solution(x: solution, report: report)
     }
 
-    /// The outer loop: gap and screening on all columns in play, then passes over a working set.
+    /// The outer loop: gap and screening on all columns, then passes over a working set.
     static func iterate(_ k: inout CDKernel, options: SolverOptions, clock: SolveClock,
-                        statistics: inout CDStatistics) -> CDOutcome {
+                        statistics: inout CDStatistics) throws(SolverError) -> CDOutcome {
         let n = k.n
         let epochLimit = options.epochs ?? 1000
         let tolerance = options.tolerance
@@ -135,8 +169,7 @@ public enum CoordinateDescent {
             k.status[j] |= CDColumn.excluded
             k.x[j] = 0
         }
-        // ãᵀỹ, for ỹᵀr tracking and the zero-solution test (x* = 0 iff ‖Ãᵀỹ‖∞ ≤ λ₁).
-        k.columnDots(of: k.y, into: k.cy, shift: 0, forbidden: CDColumn.excluded)
+        // ãᵀỹ (from `prepare`) gives the zero-solution test: x* = 0 iff ‖Ãᵀỹ‖∞ ≤ λ₁.
         var ySq = 0.0
         for i in 0..<k.m { ySq += k.y[i] * k.y[i] }
         let floor = max(tolerance * 0.5 * ySq, Double.leastNormalMagnitude)
@@ -148,6 +181,10 @@ public enum CoordinateDescent {
             return CDOutcome(stop: .zeroSolution, epochs: 0, certificate: certificate, objective: k.primal,
                              weightedResidualNorm: k.rSq.squareRoot())
         }
+        // A warm start's nonzero columns are needed for r = ỹ − Ãx.
+        var warm: [Int32] = []
+        for j in 0..<n where k.x[j] != 0 { warm.append(Int32(truncatingIfNeeded: j)) }
+        try k.copyColumns(warm)
 
         var epochs = 0
         var stop: StopReason = .iterationLimit
@@ -156,48 +193,56 @@ public enum CoordinateDescent {
         let leastSquares = k.l1 == 0 && k.l2 == 0
         outer: while true {
             statistics.outerIterations += 1
-            // Exact r, ĝ on the columns in play, and their gap. At x = 0, ĝ = Ãᵀỹ is already known.
+            // Exact r, ĝ on every column, and the gap of the whole problem. At the start from x = 0,
+            // ĝ = Ãᵀỹ is already known (the keys of the working sets overwrite it later).
             k.recomputeResidual()
-            if k.xL1 == 0 {
+            if k.xL1 == 0 && statistics.workingSetSizes.isEmpty {
                 _ = k.grad.update(fromContentsOf: k.cy)
             } else {
-                k.columnDots(of: k.r, into: k.grad, shift: k.l2, forbidden: CDColumn.inactive)
+                k.fullGradient()
+                statistics.fullPasses += 1
             }
-            let reduced = k.certificate(columns: k.columns(forbidden: CDColumn.inactive), rSq: k.rSq)
+            let whole = k.certificate(columns: k.columns(forbidden: CDColumn.excluded), rSq: k.rSq)
             let target = tolerance * max(k.primal, floor)
-            if reduced.gap <= target {
-                // r is exact and ĝ current on the columns in play: add the screened ones for the true gap.
-                k.columnDots(of: k.r, into: k.grad, shift: k.l2, forbidden: CDColumn.excluded, required: CDColumn.screened)
-                let whole = k.certificate(columns: k.columns(forbidden: CDColumn.excluded), rSq: k.rSq)
-                if whole.gap <= target {
-                    final = whole
-                    stop = leastSquares ? .optimalityTolerance : .dualityGap
-                    break outer
-                }
+            if whole.gap <= target {
+                final = whole
+                stop = leastSquares ? .optimalityTolerance : .dualityGap
+                break outer
             }
             if epochs >= epochLimit { stop = .iterationLimit; break outer }
             if let interruption = clock.interruption() { stop = interruption; break outer }
 
             // Whether the last working set was right: no column outside it violates its KKT condition.
             var settled = false
+            var covers = true
             if k.l1 > 0 {
-                settled = statistics.outerIterations > 1 && k.violatorCount(outsideWorkingSet: true) == 0
-                let screening = k.screen(scale: reduced.scale, gap: reduced.gap)
-                if screening.changedX { k.recomputeResidual() }
-                let size = max(minimumWorkingSet, 2 * k.supportSize(), k.violatorCount())
-                k.buildWorkingSet(size: size, scale: reduced.scale)
+                let refresh = k.refreshWorkingSet(scale: whole.scale, gap: whole.gap, minimumSize: minimumWorkingSet)
+                settled = statistics.outerIterations > 1 && refresh.violatorsOutside == 0
+                if refresh.changedX { k.recomputeResidual() }
+                covers = k.wsCount == refresh.inPlay
             } else if !allColumnsBuilt {
                 k.workingSetOfAllColumns()
                 allColumnsBuilt = true
             }
+            // Columns new to the pool are copied out (one scan of A for all of them).
+            var fresh: [Int32] = []
+            for t in 0..<k.wsCount where !k.pool.holds(Int(k.ws[t])) { fresh.append(k.ws[t]) }
+            if !fresh.isEmpty {
+                try k.copyColumns(fresh)
+                statistics.copyPasses += 1
+            }
             statistics.workingSetSizes.append(k.wsCount)
-            // A working set that covers every column in play has the problem's own gap: solve it to
-            // half the target at once. Otherwise stop the subproblem at 0.3× the outer gap, so that the
-            // next outer iteration can bring in the violators (Celer's rule).
-            // The same when the last working set brought in no new violator: its subproblem was the right one.
-            let covers = k.wsCount == k.inPlayCount()
-            var subTarget = reduced.gap > target ? max(0.3 * reduced.gap, 0.5 * target) : 0.3 * reduced.gap
-            if covers || settled { subTarget = min(subTarget, 0.5 * target) }
+            // The subproblem's target. Celer's rule stops it at 0.3× the outer gap, so that the next outer
+            // iteration can bring in the violators; but an outer iteration costs two scans of A (the
+            // gradient, the copy of new columns), so while the passes since it cost less than that the
+            // subproblem is solved on, to half the target. At once to half the target when the working
+            // set holds every column in play, or when the last one brought in no new violator.
+            let tight = 0.5 * target
+            var subTarget = (covers || settled) ? tight : max(0.3 * whole.gap, tight)
+            let outerWork = 2 * k.a.nnz
+            var innerWork = 0
+            var wsWork = 0
+            for t in 0..<k.wsCount { wsWork += Int(k.count[Int(k.ws[t])]) }
 
             // Passes over the working set until its own certificate is below the sub-target.
             var sinceCheck = 0
@@ -205,6 +250,7 @@ public enum CoordinateDescent {
                 if options.coordinateOrder == .random { k.shuffleWorkingSet(&rng) }
                 let (decrease, interruption) = k.pass(clock: clock)
                 epochs += 1
+                innerWork += wsWork
                 let now = clock.elapsed
                 if throttle.due(now) {
                     clock.report(epochs, objective: k.primal, residualNorm: max(k.rSq, 0).squareRoot(),
@@ -217,12 +263,17 @@ public enum CoordinateDescent {
                     let sub: CDCertificate
                     if k.l1 > 0 {
                         k.workingSetGradient()
+                        innerWork += wsWork
                         sub = k.certificate(columns: k.workingSetColumns(), rSq: k.rSq)
                     } else {
-                        k.columnDots(of: k.r, into: k.grad, shift: k.l2, forbidden: CDColumn.inactive)
+                        k.fullGradient()
+                        statistics.fullPasses += 1
                         sub = k.certificate(columns: k.columns(forbidden: CDColumn.inactive), rSq: k.rSq)
                     }
-                    if sub.gap <= subTarget { break }
+                    if sub.gap <= subTarget {
+                        if subTarget <= tight || innerWork >= outerWork { break }
+                        subTarget = tight
+                    }
                 }
             }
         }
@@ -256,10 +307,17 @@ struct CDStatistics {
     var everInWorkingSet = 0
     /// Columns the gap-safe rule removed.
     var screenedColumns = 0
+    /// O(nnz) passes over A: gradients Ãᵀr (besides the first one, which also takes ‖ã_j‖² and Ãᵀỹ),
+    /// and scans that copy new working-set columns out.
+    var fullPasses = 0
+    var copyPasses = 0
+    /// Seconds until the first pass was done.
+    var setupSeconds = 0.0
 
     func diagnostics(columns n: Int) -> [String] {
         guard outerIterations > 0 else { return [] }
         return ["coordinate descent: \(outerIterations) outer iterations, working sets of \(workingSetSizes.map(String.init).joined(separator: ", ")) columns; "
-                + "\(everInWorkingSet) of \(n) columns ever updated, \(screenedColumns) screened out by the gap-safe rule"]
+                + "\(everInWorkingSet) of \(n) columns ever updated, \(screenedColumns) screened out by the gap-safe rule; "
+                + "\(1 + fullPasses) gradient passes and \(copyPasses) column-copy scans over A"]
     }
 }

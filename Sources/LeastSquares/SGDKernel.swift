@@ -35,6 +35,10 @@ struct SGDKernel {
     let adagrad: Bool
     let inverseScaling: Bool
     let eta0: Double
+    /// 1/m, λ₂/m and λ₁/m: per-step constants, so that a step divides only where it must.
+    let inverseRows: Double
+    let l2PerRow: Double
+    let l1PerRow: Double
 
     /// Per-coordinate state, interleaved so that a step touches one cache line per coordinate:
     /// `state[j·stride]` = v_j (x = s·v), and `state[j·stride + 1]` = q_j (cumulative L1 penalty,
@@ -73,8 +77,9 @@ struct SGDKernel {
 
     /// The global step size η_t: η₀ (constant) or η₀/√(1 + t/m) (invscaling, t = rows seen).
     @inline(__always) var globalStep: Double {
-        inverseScaling ? eta0 / (1 + Double(rowsSeen) / Double(max(m, 1))).squareRoot() : eta0
+        inverseScaling ? eta0 / (1 + Double(rowsSeen) * inverseRows).squareRoot() : eta0
     }
+
 
     /// acc_j += v_j·(P − mark_j): brings coordinate j's running sum up to date before v_j changes.
     @inline(__always) func sync(_ j: Int) {
@@ -112,9 +117,9 @@ struct SGDKernel {
         let eta = globalStep
         let sOld = s
         // L2 prox: x ← x/(1 + ηλ₂/m), i.e. s ← s/(1 + ηλ₂/m).
-        s = sOld / (1 + eta * l2 / Double(m))
+        s = sOld / (1 + eta * l2PerRow)
         // L1: every weight could have lost ηλ₁/m more.
-        if l1 > 0 { u += eta * l1 / Double(m) }
+        if l1 > 0 { u += eta * l1PerRow }
         // x + η/B·Σ wᵢrᵢaᵢ in v-units: v_j += η/(B·s_old)·wᵢrᵢ·a_ij (then scaled by the new s).
         let coef = eta / (Double(rows.count) * sOld)
         // s below 10⁻⁹ (or underflowed by a huge λ₂): fold it into v before the penalty divides by it.
@@ -296,8 +301,8 @@ struct SGDKernel {
 ///
 /// Visiting A's rows in shuffled order reads each row from a random place in memory, and every step
 /// waits for those misses. The epoch loop therefore gathers the next rows of the shuffled order into
-/// a small contiguous chunk first (`gather`): the copies are independent loads the processor overlaps,
-/// and the steps then stream through the chunk. Same rows, same order, same arithmetic.
+/// a small contiguous chunk first (`SGDLayout`, `SGDChunk`): the copies are independent loads the
+/// processor overlaps, and the steps then stream through the chunk. Same rows, same order, same arithmetic.
 struct SGDRows {
     var off: UnsafeBufferPointer<Int>
     var idx: UnsafeBufferPointer<Int32>
@@ -306,43 +311,37 @@ struct SGDRows {
     var w: UnsafeBufferPointer<Double>
 }
 
-/// Buffers for one chunk of gathered rows, allocated once per solve.
-final class SGDChunk {
-    let off: ScratchBuffer<Int>
-    let idx: ScratchBuffer<Int32>
-    let val: ScratchBuffer<Double>
-    let y: ScratchBuffer<Double>
-    let w: ScratchBuffer<Double>
-    /// 0, 1, 2, …: the local row numbers of a chunk, sliced into batches.
-    let local: ScratchBuffer<Int32>
+/// Which rows of the shuffled order one chunk holds and where each goes: filled by `layout`, read by
+/// `SGDChunk.copy` and (its offsets) by the steps.
+final class SGDLayout {
     let rowCapacity: Int
     let nonzeroCapacity: Int
+    /// Local row t is `idx[off[t] ..< off[t+1]]` in the chunk.
+    let off: ScratchBuffer<Int>
+    /// Row t's number in A and its start there. Recorded here, where A's offsets are read anyway: the
+    /// copy then reads neither the order nor A's offsets (re-reading them there at random cost a third
+    /// of the copy's time), so the order may be reshuffled while a chunk is still being copied.
+    let sourceRow: ScratchBuffer<Int32>
+    let sourceStart: ScratchBuffer<Int>
+    /// Rows laid out, and the position in the order of the first one.
+    private(set) var rows = 0
+    private(set) var first = 0
 
-    init(rowCapacity: Int, nonzeroCapacity: Int, weighted: Bool) {
+    init(rowCapacity: Int, nonzeroCapacity: Int) {
         self.rowCapacity = rowCapacity
         self.nonzeroCapacity = nonzeroCapacity
-        off = ScratchBuffer(repeating: 0, count: rowCapacity + 1)
-        idx = ScratchBuffer(repeating: 0, count: nonzeroCapacity)
-        val = ScratchBuffer(repeating: 0.0, count: nonzeroCapacity)
-        y = ScratchBuffer(repeating: 0.0, count: rowCapacity)
-        w = ScratchBuffer(repeating: 0.0, count: weighted ? rowCapacity : 0)
-        local = ScratchBuffer((0..<rowCapacity).map { Int32(truncatingIfNeeded: $0) })
+        // Written by `layout` before anything reads them: no zero fill (it took ~5 ms of a 12 ms setup).
+        off = ScratchBuffer(uninitializedCount: rowCapacity + 1)
+        sourceRow = ScratchBuffer(uninitializedCount: rowCapacity)
+        sourceStart = ScratchBuffer(uninitializedCount: rowCapacity)
     }
 
-    var rows: SGDRows {
-        SGDRows(off: UnsafeBufferPointer(off.pointer), idx: UnsafeBufferPointer(idx.pointer), val: UnsafeBufferPointer(val.pointer),
-                y: UnsafeBufferPointer(y.pointer), w: UnsafeBufferPointer(w.pointer))
-    }
-
-    /// Copies whole batches of `order[first...]` from `source` while they fit; returns the number of
-    /// rows copied (0 when even the first batch does not fit: step it in place).
-    ///
-    /// Two passes: the row extents, then the copy of whole rows, on all cores when the chunk is big
-    /// (independent loads, so many cache misses are in flight at once).
-    func gather(_ source: SGDRows, order: UnsafeMutableBufferPointer<Int32>, from first: Int, batch: Int) -> Int {
+    /// Lays out whole batches of `order[first...]` while they fit; returns the number of rows (0 when
+    /// even the first batch does not fit: step it in place).
+    @discardableResult
+    func layout(_ source: SGDRows, order: UnsafeMutableBufferPointer<Int32>, from first: Int, batch: Int) -> Int {
         let m = order.count
-        let chunkOff = off.pointer
-        // Pass 1: which rows fit, and where they will go.
+        let chunkOff = off.pointer, from = sourceStart.pointer, row = sourceRow.pointer
         var rows = 0, nonzeros = 0
         chunkOff[0] = 0
         var next = first
@@ -356,29 +355,81 @@ final class SGDChunk {
             if rows + (last - next) > rowCapacity || nonzeros + size > nonzeroCapacity { break }
             for k in next..<last {
                 let i = Int(order[k])
+                row[rows] = Int32(truncatingIfNeeded: i)
+                from[rows] = source.off[i]
                 nonzeros += source.off[i + 1] - source.off[i]
                 rows += 1
                 chunkOff[rows] = nonzeros
             }
             next = last
         }
-        // Pass 2: the copy, with y and the weights, split over the cores (each copies whole rows).
-        let chunkIdx = idx.pointer, chunkVal = val.pointer, chunkY = y.pointer, chunkW = w.pointer
-        let workers = rows > 1 ? Parallelism.workers(forWork: nonzeros) : 1
-        Parallelism.run(workers) { part in
-            let lo = rows * part / workers, hi = rows * (part + 1) / workers
-            for t in lo..<hi {
-                let i = Int(order[first + t])
-                let start = source.off[i]
-                let base = chunkOff[t], count = chunkOff[t + 1] - base
-                for q in 0..<count {
-                    chunkIdx[base &+ q] = source.idx[start &+ q]
-                    chunkVal[base &+ q] = source.val[start &+ q]
-                }
-                chunkY[t] = source.y[i]
-                if !source.w.isEmpty { chunkW[t] = source.w[i] }
-            }
-        }
+        self.rows = rows
+        self.first = first
         return rows
+    }
+
+    /// Nonzeros in the first `rows` laid-out rows.
+    func nonzeros(_ rows: Int) -> Int { off.pointer[rows] }
+
+    /// The first laid-out row that starts at or after nonzero `target`.
+    func firstRow(atNonzero target: Int) -> Int {
+        var lo = 0, hi = rows
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if off.pointer[mid] < target { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}
+
+/// The gathered rows of one chunk (column indices, values, y, weights), allocated once per solve.
+final class SGDChunk {
+    let idx: ScratchBuffer<Int32>
+    let val: ScratchBuffer<Double>
+    let y: ScratchBuffer<Double>
+    let w: ScratchBuffer<Double>
+
+    init(rowCapacity: Int, nonzeroCapacity: Int, weighted: Bool) {
+        // Written by `copy` before the steps read them.
+        idx = ScratchBuffer(uninitializedCount: nonzeroCapacity)
+        val = ScratchBuffer(uninitializedCount: nonzeroCapacity)
+        y = ScratchBuffer(uninitializedCount: rowCapacity)
+        w = ScratchBuffer(uninitializedCount: weighted ? rowCapacity : 0)
+    }
+
+    /// The chunk's rows as the steps read them (offsets from its layout).
+    func rows(_ layout: SGDLayout) -> SGDRows {
+        SGDRows(off: UnsafeBufferPointer(layout.off.pointer), idx: UnsafeBufferPointer(idx.pointer),
+                val: UnsafeBufferPointer(val.pointer), y: UnsafeBufferPointer(y.pointer), w: UnsafeBufferPointer(w.pointer))
+    }
+
+    /// Copies the laid-out local rows `rows` (whole rows, with y and the weights) from `source`.
+    /// Disjoint ranges may be copied concurrently.
+    func copy(_ source: SGDRows, _ layout: SGDLayout, rows: Range<Int>) {
+        let chunkOff = layout.off.pointer, from = layout.sourceStart.pointer, row = layout.sourceRow.pointer
+        let chunkIdx = idx.pointer, chunkVal = val.pointer, chunkY = y.pointer, chunkW = w.pointer
+        for t in rows {
+            let i = Int(row[t]), start = from[t]
+            let base = chunkOff[t], count = chunkOff[t + 1] - base
+            // Whole-row block copies: a few wide loads per row instead of two per entry, so the
+            // processor has the misses of many rows in flight at once (per-entry copying took twice as long).
+            if count > 0, let sourceIdx = source.idx.baseAddress, let sourceVal = source.val.baseAddress,
+               let toIdx = chunkIdx.baseAddress, let toVal = chunkVal.baseAddress {
+                (toIdx + base).update(from: sourceIdx + start, count: count)
+                (toVal + base).update(from: sourceVal + start, count: count)
+            }
+            chunkY[t] = source.y[i]
+            if !source.w.isEmpty { chunkW[t] = source.w[i] }
+        }
+    }
+
+    /// `copy` of all laid-out rows, on all cores when the chunk is big (independent loads, so many
+    /// cache misses are in flight at once).
+    func copyAll(_ source: SGDRows, _ layout: SGDLayout) {
+        let rows = layout.rows
+        let workers = rows > 1 ? Parallelism.workers(forWork: layout.nonzeros(rows)) : 1
+        Parallelism.run(workers) { part in
+            copy(source, layout, rows: (rows * part / workers)..<(rows * (part + 1) / workers))
+        }
     }
 }

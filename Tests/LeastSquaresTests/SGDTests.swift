@@ -181,6 +181,35 @@ struct SGDTests {
         }
     }
 
+    @Test("the setup pass (row norms, column counts, ‖AᵀWy‖∞) agrees with a dense computation for 1, 2, 3 and 7 row ranges")
+    func setupPass() throws {
+        let (a, dense) = randomSmall(rows: 70, columns: 25, density: 0.15, seed: 81)
+        var rng = SplitMix64(seed: 82)
+        let y = (0..<70).map { _ in rng.nextGaussian() }
+        let w = (0..<70).map { _ in 0.1 + rng.nextUnit() }
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, sampleWeights: w)
+        var rowMax = 0.0, rowSum = 0.0
+        var counts = [Int32](repeating: 0, count: 25), aty = [Double](repeating: 0, count: 25)
+        for i in 0..<70 {
+            var sq = 0.0
+            for j in 0..<25 where dense[i][j] != 0 {
+                sq += dense[i][j] * dense[i][j]
+                counts[j] += 1
+                aty[j] += w[i] * y[i] * dense[i][j]
+            }
+            rowMax = max(rowMax, w[i] * sq)
+            rowSum += w[i] * sq
+        }
+        for parts in [1, 2, 3, 7] {
+            let setup = SGDSetup(problem, parts: parts)
+            #expect(setup.columnCounts == counts, "\(parts) parts")
+            #expect(abs(setup.maxRowSquaredNorm - rowMax) <= 1e-14 * rowMax)
+            #expect(abs(setup.squaredNormSum - rowSum) <= 1e-13 * rowSum)
+            let norm = aty.map(abs).max()!
+            #expect(abs(setup.dualNorm - norm) <= 1e-13 * norm, "\(parts) parts: \(setup.dualNorm) vs \(norm)")
+        }
+    }
+
     @Test("the lazy L2 scale renormalises correctly when λ₂ is huge")
     func renormalisation() throws {
         let (a, dense) = randomSmall(rows: 40, columns: 10, density: 0.4, seed: 23)
