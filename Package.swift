@@ -43,7 +43,8 @@ let package = Package(
         // MARK: - Implementation details
         .systemLibrary(name: "CSuiteSparse", path: "Sources/CSuiteSparse"),
 
-        .target(name: "_TestSupport", dependencies: ["SparseTensor"], path: "Tests/_TestSupport", swiftSettings: strict),
+        .target(name: "_TestSupport", dependencies: ["SparseTensor"], path: "Tests/_TestSupport", exclude: ["README.md"],
+                swiftSettings: strict),
 
         // MARK: - Tests
         .testTarget(name: "SparseTensorTests", dependencies: ["SparseTensor", "_TestSupport"],
