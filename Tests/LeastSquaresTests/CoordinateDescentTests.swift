@@ -99,25 +99,6 @@ enum IterativeReference {
         return (a, dense, y, xTrue)
     }
 
-    /// A minimal Matrix Market reader for the shared fixtures (coordinate, real or pattern, general,
-    /// 1-based): enough for these tests, independent of the library's readers.
-    static func readMatrixMarket(_ name: String) throws -> CSRMatrix {
-        let text = try String(contentsOf: Fixtures.shared(name), encoding: .utf8)
-        var pattern = false
-        var shape: [Int] = []
-        var rows: [Int] = [], columns: [Int] = [], values: [Double] = []
-        for line in text.split(whereSeparator: \.isNewline) {
-            if line.hasPrefix("%%MatrixMarket") { pattern = line.contains("pattern"); continue }
-            if line.hasPrefix("%") || line.isEmpty { continue }
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            if shape.isEmpty { shape = fields.prefix(3).compactMap { Int($0) }; continue }
-            rows.append(Int(fields[0])! - 1)
-            columns.append(Int(fields[1])! - 1)
-            values.append(pattern ? 1 : Double(fields[2])!)
-        }
-        return try CSRMatrix(COOMatrix(rowCount: shape[0], columnCount: shape[1], rows: rows, columns: columns, values: values))
-    }
-
     static func cdOptions(tolerance: Double = 1e-14, order: CoordinateOrder = .cyclic, epochs: Int? = nil, seed: UInt64 = 0) -> SolverOptions {
         var o = SolverOptions()
         o.solver = .cd
@@ -308,7 +289,7 @@ struct CoordinateDescentTests {
     @Test("real matrices: ash219 least squares matches the dense reference; illc1850 lasso satisfies KKT")
     func sharedFixtures() throws {
         // ash219: 219 × 85, full column rank, cond ≈ 3 (pattern file, values 1).
-        let ash = try IterativeReference.readMatrixMarket("ash219.mtx")
+        let ash = try ExactSolverFixtureReader.read("ash219.mtx")
         #expect(ash.rowCount == 219 && ash.columnCount == 85 && ash.nnz == 438)
         var rng = SplitMix64(seed: 219)
         let y = (0..<219).map { _ in rng.nextGaussian() }
@@ -318,7 +299,7 @@ struct CoordinateDescentTests {
         #expect(relativeError(ls.x, DenseReference.ridge(ash.dense(), y)) < 1e-5)
         // illc1850: 1850 × 712, cond ≈ 1.4e3; lasso at 20% of λ_max (about 580 epochs: CD's slow tail on an
         // ill-conditioned problem), KKT checked with the library's products.
-        let illc = try IterativeReference.readMatrixMarket("illc1850.mtx")
+        let illc = try ExactSolverFixtureReader.read("illc1850.mtx")
         var rng2 = SplitMix64(seed: 1850)
         let b = (0..<1850).map { _ in rng2.nextGaussian() }
         let l1 = 0.2 * (try illc.transposeMultiply(b)).map(abs).max()!
