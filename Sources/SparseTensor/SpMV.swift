@@ -106,7 +106,8 @@ extension CSRMatrix {
         return storage.scatter(x)
     }
 
-    /// y = A·x for a sparse x: only the columns x touches are read through the rows (O(nnz(A)) gather).
+    /// y = A·x for a sparse x, through the rows: x is expanded to length n and every row is gathered, O(n + nnz(A)).
+    /// When x is very sparse, `CSCMatrix.multiply(_: SparseVector)` touches only x's columns instead.
     public func multiply(_ x: SparseVector) throws(SparseError) -> [Double] {
         guard x.length == columnCount else {
             throw .dimensionMismatch(operation: "A·x", expected: "x of length \(columnCount)", got: "length \(x.length)")
