@@ -102,6 +102,13 @@ extension CSRMatrix {
     ///   nnz and bytes; `suiteSparse` when CHOLMOD fails.
     public func product(_ kind: ProductKind, with b: CSRMatrix? = nil,
                         options: ProductOptions = ProductOptions()) throws(SparseError) -> CSRMatrix {
+        try productWithEstimate(kind, with: b, options: options).product
+    }
+
+    /// `product(_:with:options:)` that also returns the estimate it checked the budget with, so a caller that
+    /// reports both (the CLI) transposes A and samples rows once, not twice.
+    public func productWithEstimate(_ kind: ProductKind, with b: CSRMatrix? = nil, options: ProductOptions = ProductOptions())
+        throws(SparseError) -> (product: CSRMatrix, estimate: ProductEstimate) {
         let upper = options.upperTriangleOnly && kind != .ab
         if options.upperTriangleOnly, kind == .ab {
             throw .dimensionMismatch(operation: "A·B upper triangle", expected: "a symmetric product (--aat or --ata)", got: "A·B")
@@ -119,7 +126,7 @@ extension CSRMatrix {
         }
         if options.dropTolerance > 0 { c = c.dropping(tolerance: options.dropTolerance) }
         try c.checkFinite(rowMajor: true)
-        return CSRMatrix(storage: c)
+        return (CSRMatrix(storage: c), estimate)
     }
 }
 

@@ -53,32 +53,34 @@ struct MultiplyCommand: AsyncParsableCommand {
 
         var options = ProductOptions(budget: try input.budget(), upperTriangleOnly: upper, dropTolerance: dropTol, engine: engine)
         options.seed = 0x5EED
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        let estimate: ProductEstimate
-        do { estimate = try a.estimateProduct(product, with: b, options: options) } catch {
-            throw CLIFailure.badInput(error.description)
+        func describe(_ estimate: ProductEstimate) -> [String: Any] {
+            ["product": product.rawValue, "rows": estimate.rowCount, "columns": estimate.columnCount,
+             "estimatedNnz": estimate.nnz, "estimatedBytes": estimate.bytes, "estimatedBytes64": estimate.bytes64,
+             "flops": estimate.flops, "upper": upper, "engine": engine.rawValue]
         }
-        let estimateSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        var summary: [String: Any] = [
-            "product": product.rawValue, "rows": estimate.rowCount, "columns": estimate.columnCount,
-            "estimatedNnz": estimate.nnz, "estimatedBytes": estimate.bytes, "estimatedBytes64": estimate.bytes64,
-            "flops": estimate.flops, "estimateSeconds": estimateSeconds, "upper": upper, "engine": engine.rawValue,
-        ]
+        let t0 = DispatchTime.now().uptimeNanoseconds
         if estimateOnly {
+            let estimate: ProductEstimate
+            do { estimate = try a.estimateProduct(product, with: b, options: options) } catch {
+                throw CLIFailure.badInput(error.description)
+            }
+            var summary = describe(estimate)
+            summary["estimateSeconds"] = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             if json { print(JSONOutput.string(summary)) } else { print("\(product.label): \(estimate.summary)") }
             return
         }
-        let c: CSRMatrix
-        let t1 = DispatchTime.now().uptimeNanoseconds
-        do { c = try a.product(product, with: b, options: options) } catch {
+        // One call estimates (refusing over budget, with the figures) and multiplies.
+        let c: CSRMatrix, estimate: ProductEstimate
+        do { (c, estimate) = try a.productWithEstimate(product, with: b, options: options) } catch {
             throw CLIFailure.badInput(error.description)
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         if let output {
             do { try MatrixIO.writeMatrix(c, to: URL(fileURLWithPath: output), format: try input.fileFormat(for: output)) } catch let e as CLIFailure {
                 throw e
             } catch { throw CLIFailure.badInput("\(error)") }
         }
+        var summary = describe(estimate)
         summary["nnz"] = c.nnz
         summary["seconds"] = seconds
         summary["output"] = output
