@@ -326,3 +326,62 @@ enum NPY {
         return try doubles(raw, h, file: name, what: "array", budget: options.budget)
     }
 }
+
+/// 1-D `.npy` arrays held in memory, for code in this package that stores arrays as `.npy` bytes
+/// (the service's solution and product results). Same header writer and checked readers as the files above.
+package enum NPYArray {
+    package static func encode(_ values: [Double]) -> Data {
+        var out = Data(NPY.header(descr: "<f8", shape: [values.count]))
+        values.withUnsafeBytes { out.append(contentsOf: $0) }
+        return out
+    }
+
+    package static func encode(_ values: [Int]) -> Data {
+        var out = Data(NPY.header(descr: "<i8", shape: [values.count]))
+        values.map { Int64($0).littleEndian }.withUnsafeBytes { out.append(contentsOf: $0) }
+        return out
+    }
+
+    package static func encode(_ values: [Int32]) -> Data {
+        var out = Data(NPY.header(descr: "<i4", shape: [values.count]))
+        values.map(\.littleEndian).withUnsafeBytes { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// True when `data` is a 1-D array whose header parses and whose data is exactly all there
+    /// (a file cut short, or padded, is not complete).
+    package static func isComplete(_ data: Data) -> Bool {
+        data.withUnsafeBytes { raw in
+            guard let h = try? NPY.parseHeader(raw, file: "", what: "array"), h.shape.count == 1,
+                  let count = h.elementCount else { return false }
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: h.itemSize)
+            return !overflow && raw.count == h.dataOffset + bytes
+        }
+    }
+
+    package static func decodeDoubles(_ data: Data, name: String) throws(SparseError) -> [Double] {
+        try read(data) { (raw) throws(SparseError) in
+            try NPY.doubles(raw, try NPY.parseHeader(raw, file: name, what: "array"), file: name, what: "array", budget: .unlimited)
+        }
+    }
+
+    package static func decodeInts(_ data: Data, name: String) throws(SparseError) -> [Int] {
+        try read(data) { (raw) throws(SparseError) in
+            try NPY.integers(raw, try NPY.parseHeader(raw, file: name, what: "array"), file: name, what: "array", budget: .unlimited)
+        }
+    }
+
+    package static func decodeInt32s(_ data: Data, name: String) throws(SparseError) -> [Int32] {
+        try read(data) { (raw) throws(SparseError) in
+            try NPY.indices(raw, try NPY.parseHeader(raw, file: name, what: "array"), file: name, what: "array",
+                            limit: Int(Int32.max) + 1, limitName: "32-bit indices", budget: .unlimited)
+        }
+    }
+
+    private static func read<T>(_ data: Data, _ body: (UnsafeRawBufferPointer) throws(SparseError) -> T) throws(SparseError) -> T {
+        let result: Result<T, SparseError> = data.withUnsafeBytes { raw in
+            do throws(SparseError) { return .success(try body(raw)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+}

@@ -76,7 +76,7 @@ struct ServiceTests {
             #expect(fromMTX == x)
             let npy = try await h.call("GET", "/v1/jobs/\(id)/solution", headers: [("Accept", "application/x-npy")])
             #expect(npy.header("Content-Type") == "application/x-npy")
-            #expect(try NPY.decodeDoubles(npy.body) == x)
+            #expect(try MatrixIO.readVector(data: npy.body, name: "solution.npy") == x)
         case let .failure(error):
             #expect(done.json["status"] as? String == "failed", "\(done.text)")
             let message = (done.json["error"] as? [String: Any])?["message"] as? String ?? ""

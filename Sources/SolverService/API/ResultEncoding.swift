@@ -1,5 +1,6 @@
 // SolverService/API/ResultEncoding: x and product matrices in the formats a client can Accept — JSON, Matrix Market, .npy.
 import Foundation
+import SparseTensor
 
 /// Encodes results. Formats, by `Accept` (or `?format=`):
 ///
@@ -34,19 +35,19 @@ enum ResultEncoding {
         case npy, "application/octet-stream":
             return (npyData, npy)
         case sparseJSON:
-            let x = try NPY.decodeDoubles(npyData)
+            let x = try NPYArray.decodeDoubles(npyData, name: "solution")
             var idx: [Int] = [], val: [Double] = []
             for (i, v) in x.enumerated() where v != 0 { idx.append(i); val.append(v) }
             return (APIJSON.encode(Sparse(length: x.count, indices: idx, values: val)), sparseJSON)
         case matrixMarket:
-            let x = try NPY.decodeDoubles(npyData)
+            let x = try NPYArray.decodeDoubles(npyData, name: "solution")
             let nz = x.indices.filter { x[$0] != 0 }
             var text = "%%MatrixMarket matrix coordinate real general\n% solution x of an lsq job (nonzeros only, 1-based)\n"
             text += "\(x.count) 1 \(nz.count)\n"
             for i in nz { text += "\(i + 1) 1 \(x[i])\n" }
             return (Data(text.utf8), matrixMarket)
         default:
-            return (APIJSON.encode(Dense(x: try NPY.decodeDoubles(npyData))), json)
+            return (APIJSON.encode(Dense(x: try NPYArray.decodeDoubles(npyData, name: "solution"))), json)
         }
     }
 

@@ -361,9 +361,9 @@ struct ServiceAPI: HTTPHandler {
                     return .success(try ResultEncoding.solution(store.readResult(id, name: JobStore.solutionName), as: media))
                 }
                 let names = JobStore.productNames
-                let indptr = try NPY.decodeInts(store.readResult(id, name: names.indptr))
-                let indices = try NPY.decodeInt32s(store.readResult(id, name: names.indices))
-                let values = try NPY.decodeDoubles(store.readResult(id, name: names.values))
+                let indptr = try NPYArray.decodeInts(store.readResult(id, name: names.indptr), name: names.indptr)
+                let indices = try NPYArray.decodeInt32s(store.readResult(id, name: names.indices), name: names.indices)
+                let values = try NPYArray.decodeDoubles(store.readResult(id, name: names.values), name: names.values)
                 let p = r.product
                 return .success(ResultEncoding.product(rows: p?.resultRows ?? max(0, indptr.count - 1), columns: p?.resultColumns ?? 0,
                                                        indptr: indptr, indices: indices, values: values,

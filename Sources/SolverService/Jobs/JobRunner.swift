@@ -78,7 +78,7 @@ enum JobRunner {
             r.state = .queued
             return
         }
-        try store.writeResult(r.id, name: JobStore.solutionName, data: NPY.encode(solution.x))
+        try store.writeResult(r.id, name: JobStore.solutionName, data: NPYArray.encode(solution.x))
         r.hasResult = true
         r.report = solution.report
         r.state = solution.report.stopReason == .cancelled ? .cancelled : .succeeded
@@ -90,9 +90,9 @@ enum JobRunner {
         if job.isShutdown { r.state = .queued; return }
         if job.cancellation.isCancelled { r.state = .cancelled; return }
         let names = JobStore.productNames
-        try store.writeResult(r.id, name: names.indptr, data: NPY.encode(c.rowOffsets))
-        try store.writeResult(r.id, name: names.indices, data: NPY.encode(c.columnIndices))
-        try store.writeResult(r.id, name: names.values, data: NPY.encode(c.values))
+        try store.writeResult(r.id, name: names.indptr, data: NPYArray.encode(c.rowOffsets))
+        try store.writeResult(r.id, name: names.indices, data: NPYArray.encode(c.columnIndices))
+        try store.writeResult(r.id, name: names.values, data: NPYArray.encode(c.values))
         r.product?.resultRows = c.rowCount
         r.product?.resultColumns = c.columnCount
         r.product?.resultNNZ = c.nnz

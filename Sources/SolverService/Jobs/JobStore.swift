@@ -1,5 +1,6 @@
 // SolverService/Jobs/JobStore: the data directory — a few flat files per job, written so that a crash never loses an accepted job.
 import Foundation
+import SparseTensor
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -158,9 +159,7 @@ struct JobStore: Sendable {
         let names = r.kind == .solve ? [Self.solutionName] : [Self.productNames.indptr, Self.productNames.indices, Self.productNames.values]
         for name in names {
             guard let data = try? Data(contentsOf: file(r.id, name), options: .alwaysMapped),
-                  let layout = try? NPY.layout(data) else { return false }
-            let width = layout.descr == "<i4" ? 4 : 8
-            guard data.count == layout.offset + layout.count * width else { return false }
+                  NPYArray.isComplete(data) else { return false }
         }
         return true
     }
