@@ -129,6 +129,19 @@ func core(_ args: [String]) throws {
     emit(result)
 }
 
+/// `product --matrix FILE [--upper] [--repeat k]`: only A·Aᵀ, timed (for working on the product kernels).
+func productOnly(_ args: [String]) throws {
+    var options = ReadOptions()
+    options.budget = .unlimited
+    let A = try MatrixIO.readMatrix(at: URL(fileURLWithPath: argument("matrix", args)!), options: options).matrix
+    let upper = args.contains("--upper")
+    var c = 0
+    let seconds = try median(Int(argument("repeat", args) ?? "3")!) {
+        c = try A.product(.aat, options: ProductOptions(budget: .unlimited, upperTriangleOnly: upper)).nnz
+    }
+    emit(["seconds": seconds, "nnz": c, "upper": upper, "peakRSSBytes": peakRSSBytes()])
+}
+
 /// `generate --rows m --cols n --density d --seed s --out FILE`: write a benchmark matrix (and y, x_true beside it).
 func generate(_ args: [String]) throws {
     let m = Int(argument("rows", args)!)!, n = Int(argument("cols", args)!)!
@@ -196,6 +209,7 @@ let args = Array(CommandLine.arguments.dropFirst())
 do {
     switch args.first {
     case "core": try core(args)
+    case "product": try productOnly(args)
     case "generate": try generate(args)
     case "solve": try solve(args)
     default:

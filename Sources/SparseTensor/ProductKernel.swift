@@ -1,4 +1,4 @@
-// SparseTensor/ProductKernel: C = L·R for CSR operands, row-parallel Gustavson with an exact symbolic pass.
+// SparseTensor/ProductKernel: C = L·R (A·B) for CSR operands, row-parallel Gustavson with an exact symbolic pass.
 
 /// Sparse × sparse product in two passes over the rows of C (Gustavson 1978, "Two fast algorithms for
 /// sparse matrices: multiplication and permuted transposition", ACM TOMS 4(3)):
@@ -9,11 +9,10 @@
 /// ```
 /// The symbolic pass gives the exact nnz, which is checked against the memory budget before C is allocated.
 /// Rows are split across workers in ranges of equal multiply-add work, each worker with its own
-/// accumulator and marker (O(columns) each). With `upper`, only j ≥ i is formed: in row k of R the
-/// entries with column < i are skipped by binary search, so a symmetric product (A·Aᵀ, AᵀA) costs
-/// about half the multiply-adds and half the output.
+/// accumulator and marker (O(columns) each). The symmetric products A·Aᵀ and AᵀA go to
+/// `SymmetricProductKernel`, which multiplies only one triangle.
 package enum ProductKernel {
-    package static func multiply(_ l: CompressedStorage, _ r: CompressedStorage, upper: Bool,
+    package static func multiply(_ l: CompressedStorage, _ r: CompressedStorage,
                                  budget: MemoryBudget, label: String) throws(SparseError) -> CompressedStorage {
         let m = l.outerCount, p = r.innerCount
         // Cumulative multiply-add work per row of C, for balanced ranges.
@@ -42,8 +41,7 @@ package enum ProductKernel {
                         let row = Int32(truncatingIfNeeded: i)
                         for q in lo[i]..<lo[i + 1] {
                             let k = Int(li[q])
-                            let start = upper ? lowerBound(ri, from: ro[k], to: ro[k + 1], value: row) : ro[k]
-                            for s in start..<ro[k + 1] {
+                            for s in ro[k]..<ro[k + 1] {
                                 let j = Int(ri[s])
                                 if mark[j] != row { mark[j] = row; count += 1 }
                             }
@@ -58,13 +56,13 @@ package enum ProductKernel {
         try budget.check(StorageBytes.compressed(outer: m, nnz: Double(nnz)), for: "The product \(label)",
                          detail: "exact nnz \(nnz) from the symbolic pass")
 
-        // Numeric pass.
-        var indices = [Int32](repeating: 0, count: nnz)
-        var values = [Double](repeating: 0, count: nnz)
+        // Numeric pass. Every position of C is written exactly once, so the arrays start uninitialised.
+        var values: [Double] = []
+        let indices = [Int32](unsafeUninitializedCapacity: nnz) { ci, ciCount in
+        values = [Double](unsafeUninitializedCapacity: nnz) { cv, cvCount in
         l.offsets.withUnsafeBufferPointer { lo in l.indices.withUnsafeBufferPointer { li in l.values.withUnsafeBufferPointer { lv in
         r.offsets.withUnsafeBufferPointer { ro in r.indices.withUnsafeBufferPointer { ri in r.values.withUnsafeBufferPointer { rv in
         offsets.withUnsafeBufferPointer { co in
-        indices.withUnsafeMutableBufferPointer { ci in values.withUnsafeMutableBufferPointer { cv in
             Parallelism.run(ranges.count) { part in
                 var marker = [Int32](repeating: -1, count: p)
                 var accumulator = [Double](repeating: 0, count: p)
@@ -76,8 +74,7 @@ package enum ProductKernel {
                         for q in lo[i]..<lo[i + 1] {
                             let k = Int(li[q])
                             let a = lv[q]
-                            let start = upper ? lowerBound(ri, from: ro[k], to: ro[k + 1], value: row) : ro[k]
-                            for s in start..<ro[k + 1] {
+                            for s in ro[k]..<ro[k + 1] {
                                 let j = Int(ri[s])
                                 if mark[j] != row {
                                     mark[j] = row
@@ -96,18 +93,11 @@ package enum ProductKernel {
                     }
                 }}
             }
-        }}}}}}}}}
-        return CompressedStorage(unchecked: m, p, offsets, indices, values)
-    }
-
-    /// First position in `indices[from..<to]` (sorted) whose value is ≥ `value`.
-    @inline(__always)
-    static func lowerBound(_ indices: UnsafeBufferPointer<Int32>, from: Int, to: Int, value: Int32) -> Int {
-        var lo = from, hi = to
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if indices[mid] < value { lo = mid + 1 } else { hi = mid }
+        }}}}}}}
+        cvCount = nnz
         }
-        return lo
+        ciCount = nnz
+        }
+        return CompressedStorage(unchecked: m, p, offsets, indices, values)
     }
 }

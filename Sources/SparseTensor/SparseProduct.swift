@@ -12,7 +12,8 @@ public enum ProductKind: String, Sendable, Codable, CaseIterable {
 
 /// Which implementation multiplies.
 public enum ProductEngine: String, Sendable, Codable, CaseIterable {
-    /// lsq's own row-parallel Gustavson kernel (both cores; one triangle only when asked).
+    /// lsq's own row-parallel Gustavson kernels (both cores). A·Aᵀ and AᵀA multiply only the upper triangle,
+    /// mirrored in place when the full product is asked for (`SymmetricProductKernel`).
     case native
     /// SuiteSparse CHOLMOD (`cholmod_l_aat`, `cholmod_l_ssmult`), single-threaded.
     case cholmod
@@ -120,7 +121,11 @@ extension CSRMatrix {
         var c: CompressedStorage
         switch options.engine {
         case .native:
-            c = try ProductKernel.multiply(l, r, upper: upper, budget: options.budget, label: kind.label)
+            if kind == .ab {
+                c = try ProductKernel.multiply(l, r, budget: options.budget, label: kind.label)
+            } else {
+                c = try SymmetricProductKernel.multiply(l, r, full: !upper, budget: options.budget, label: kind.label)
+            }
         case .cholmod:
             c = try CholmodProduct.multiply(kind: kind, left: l, right: r, a: storage, b: b?.storage, upper: upper)
         }

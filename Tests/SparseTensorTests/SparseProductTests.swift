@@ -67,6 +67,39 @@ struct SparseProductTests {
         #expect(relativeError(ab.values, abc.values) < 1e-13)
     }
 
+    @Test("Symmetric kernel: mirrored full product equals the general product, for any split into parts and blocks",
+          arguments: [(1, 1 << 30), (3, 64), (8, 12), (13, 1)])
+    func symmetricKernelMirror(parts: Int, blockBytes: Int) throws {
+        // Rows of different lengths (an empty one, a dense one) so parts and blocks fall unevenly.
+        let sparse = COOMatrix(RandomSparse.matrix(rows: 120, columns: 70, density: 0.06, seed: 31))
+        let dense = (0..<70).map { Double($0 % 5) - 2.5 }
+        let a = try CSRMatrix(COOMatrix(rowCount: 120, columnCount: 70, rows: sparse.rows + [Int32](repeating: 7, count: 70),
+                                        columns: sparse.columns + (0..<70).map { Int32($0) }, values: sparse.values + dense))
+        for kind in [ProductKind.aat, .ata] {
+            let (l, r) = try a.productOperands(kind, with: nil)
+            let general = try ProductKernel.multiply(l, r, budget: .unlimited, label: kind.label)
+            let full = try SymmetricProductKernel.multiply(l, r, full: true, budget: .unlimited, label: kind.label,
+                                                           parts: parts, blockBytes: blockBytes)
+            #expect(full.offsets == general.offsets)
+            #expect(full.indices == general.indices)
+            #expect(relativeError(full.values, general.values) < 1e-14)
+            let c = CSRMatrix(storage: full)
+            #expect(isCanonical(c))
+            // Exactly symmetric: c_ji carries c_ij's bits.
+            let t = c.transposed()
+            #expect(t.columnIndices == c.columnIndices && t.values == c.values)
+            let upper = try SymmetricProductKernel.multiply(l, r, full: false, budget: .unlimited, label: kind.label,
+                                                            parts: parts)
+            var upperColumns: [Int32] = [], upperValues: [Double] = []
+            for i in 0..<c.rowCount {
+                for p in c.rowOffsets[i]..<c.rowOffsets[i + 1] where Int(c.columnIndices[p]) >= i {
+                    upperColumns.append(c.columnIndices[p]); upperValues.append(c.values[p])
+                }
+            }
+            #expect(upper.indices == upperColumns && upper.values == upperValues)
+        }
+    }
+
     @Test("Drop tolerance removes small entries only")
     func dropTolerance() throws {
         let (a, _) = randomSmall(rows: 40, columns: 30, density: 0.2, seed: 8)
