@@ -352,6 +352,8 @@ actor JobService {
         }
         // Finished jobs' files still waiting for their background fsync.
         store.flusher.flushNow()
+        // Journaled jobs get their `.job` files (a restart would also do it from the journal).
+        store.journal.materializeNow()
     }
 }
 
