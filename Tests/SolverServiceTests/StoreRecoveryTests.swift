@@ -88,3 +88,86 @@ import _TestSupport
         #expect(try await second.call("GET", "/v1/jobs/\(id)/solution").status == 409)
     }
 }
+
+/// The submission journal (`JobJournal`): a job acknowledged through it survives a crash before its `.job`
+/// file is written, a torn entry after it is ignored, and a deleted job is not brought back by a restart.
+@Suite struct JournalRecoveryTests {
+    private func record(_ body: Data, sequence: Int) -> JobRecord {
+        JobRecord(id: UUID(), sequence: sequence, kind: .solve, state: .queued, createdAt: Date(),
+                  input: JobInput(contentType: "application/json", format: "json", bytes: body.count, query: []))
+    }
+
+    private func readyStore(_ dir: URL, delay: Double) async throws -> JobStore {
+        let store = try JobStore(root: dir, journalDelay: delay)
+        _ = store.loadAll()  // replays (nothing) and starts making the first segment
+        for _ in 0..<500 where !store.journal.isReady { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(store.journal.isReady)
+        return store
+    }
+
+    /// What `kill -9` right after the `202` leaves: the entry in the journal (the page cache is the kernel's),
+    /// no `.job` file. The data directory is copied at that moment, a half-written entry of a submission
+    /// that was never acknowledged is appended to the copy, and a server started on the copy runs the job.
+    @Test func journaledJobSurvivesACrashBeforeItsFileIsWritten() async throws {
+        let dir = Fixtures.temporaryDirectory()
+        let store = try await readyStore(dir, delay: 3600)
+        let (a, y) = smallProblem(seed: 51)
+        let body = try JSONSerialization.data(withJSONObject: solveRequest(a, y, options: ["solver": "lsqr", "tol": 1e-10]))
+        let r = record(body, sequence: 1)
+        try store.create(r, body: .data(body))
+        let id = r.id.uuidString.lowercased()
+        let jobs = dir.appendingPathComponent("jobs")
+        #expect(!FileManager.default.fileExists(atPath: jobs.appendingPathComponent("\(id).job").path), "the job went to the journal, not to a file")
+        #expect(try store.problem(r.id) == body, "the runner reads a journaled job's problem from memory")
+
+        let crashed = Fixtures.temporaryDirectory()
+        try FileManager.default.removeItem(at: crashed)
+        try FileManager.default.copyItem(at: dir, to: crashed)
+        let segment = crashed.appendingPathComponent("journal/1.wal")
+        let written = try Data(contentsOf: segment)
+        // The entry's payload is the `.job` file: the body, the record, the trailer.
+        let entries = JobJournal.entries(in: written)
+        #expect(entries.count == 1 && entries.first?.0 == r.id && entries.first?.1.prefix(body.count) == body)
+        let end = JobJournal.headerBytes + JobJournal.entryHeaderBytes + (entries.first?.1.count ?? 0)
+        let torn = JobJournal.entry(UUID(), body)
+        let handle = try FileHandle(forWritingTo: segment)
+        try handle.seek(toOffset: UInt64(end))
+        try handle.write(contentsOf: torn.prefix(torn.count / 2))
+        try handle.close()
+
+        let second = try await ServiceHarness.start(directory: crashed)
+        defer { Task { await second.stop() } }
+        let done = try await second.waitFinished(id)
+        #expect(done.json["status"] as? String == "succeeded", "\(done.text)")
+        #expect(try await second.call("GET", "/v1/jobs/\(id)/solution").status == 200)
+        #expect(try await second.call("GET", "/v1/jobs").json["total"] as? Int == 1, "the torn entry was never acknowledged")
+        let file = try Data(contentsOf: crashed.appendingPathComponent("jobs/\(id).job"))
+        #expect(file.prefix(body.count) == body && file.suffix(8) == Data("LSQJOB01".utf8))
+        #expect(!FileManager.default.fileExists(atPath: segment.path), "replayed segments are removed")
+    }
+
+    /// Once its `.job` file is written the journal's checkpoint passes the entry: a job deleted after that
+    /// (retention) is not brought back by a restart.
+    @Test func materializedEntriesAreNotReplayed() async throws {
+        let dir = Fixtures.temporaryDirectory()
+        let store = try await readyStore(dir, delay: 3600)
+        let body = Data(#"{"A":{"format":"coo","shape":[1,1],"rows":[0],"cols":[0],"values":[2]},"y":[4]}"#.utf8)
+        let kept = record(body, sequence: 1), deleted = record(body, sequence: 2)
+        try store.create(kept, body: .data(body))
+        try store.create(deleted, body: .data(body))
+        store.journal.materializeNow()
+        let jobs = dir.appendingPathComponent("jobs")
+        for r in [kept, deleted] {
+            let file = try Data(contentsOf: jobs.appendingPathComponent("\(r.id.uuidString.lowercased()).job"))
+            #expect(file.prefix(body.count) == body)
+        }
+        #expect(store.journal.payload(for: kept.id) == nil, "written jobs are no longer held in memory")
+        #expect(JobJournal.entries(in: try Data(contentsOf: dir.appendingPathComponent("journal/1.wal"))).isEmpty)
+        store.delete(deleted.id)
+
+        let restarted = try JobStore(root: dir)
+        let (records, unreadable) = restarted.loadAll()
+        #expect(unreadable.isEmpty, "\(unreadable)")
+        #expect(records.map(\.id) == [kept.id])
+    }
+}

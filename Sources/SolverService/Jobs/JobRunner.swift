@@ -9,7 +9,14 @@ import SparseTensor
 enum JobRunner {
     /// - Parameter input: the input parsed at submission, if kept; else the durable copy is read.
     static func run(_ snapshot: JobRecord, input: PreparedInput?, store: JobStore, job: RunningJob, settings: JobServiceSettings) -> JobRecord {
-        var r = snapshot  // its running state is on disk already (JobService.pump)
+        var r = snapshot
+        // Saved before the solve starts, so a restart knows the job ran (the recovery policy depends on
+        // it). Write and rename only, no fsync: this survives kill -9, and if a power loss forgets it,
+        // the job is simply queued again. A crash between the dispatch and this save leaves the job
+        // queued on disk, which is what it still is: nothing of it has run.
+        do { try store.save(r, durability: .processCrash) } catch {
+            settings.log("job \(r.id): cannot save the running state: \(error)")
+        }
         do {
             switch (r.kind, input) {
             case let (.solve, .solve(parsed)?):

@@ -265,12 +265,8 @@ actor JobService {
             r.state = .running
             r.startedAt = Date()
             r.attempts += 1
-            // Saved before anyone can see it running, so a restart knows it was (the recovery policy
-            // depends on it). Write and rename only, no fsync: this survives kill -9, and if a power
-            // loss forgets it, the job is simply queued again.
-            do { try store.save(r, durability: .processCrash) } catch {
-                settings.log("job \(id): cannot save the running state: \(error)")
-            }
+            // The running state is saved by the solver thread before the solve starts (JobRunner.run),
+            // not here: a file write on the actor would delay every request waiting for it.
             records[id] = r
             let job = RunningJob()
             running[id] = job
@@ -356,6 +352,8 @@ actor JobService {
         }
         // Finished jobs' files still waiting for their background fsync.
         store.flusher.flushNow()
+        // Journaled jobs get their `.job` files (a restart would also do it from the journal).
+        store.journal.materializeNow()
     }
 }
 

@@ -14,10 +14,13 @@ import Glibc
 ///                                       replaced atomically (write-then-rename) on every state change
 /// <data>/jobs/<uuid>.solution.npy       x (solve jobs), or <uuid>.product-{indptr,indices,values}.npy (products)
 /// <data>/incoming/                      spooled uploads, renamed to <uuid>.job when accepted
+/// <data>/journal/<n>.wal                preallocated log of accepted submissions held in memory (`JobJournal`)
 /// ```
 ///
-/// **A job exists once its `.job` file exists**, and that file alone is enough to run it: accepting a
-/// job costs two fsyncs (the file, then the `jobs` directory after the rename). Later files are
+/// **A job exists once its `.job` file exists — or its entry in the journal**, and either alone is enough
+/// to run it: a body held in memory is accepted with one `fdatasync` of the journal (its `.job` file is
+/// written in the background, and at start-up from the journal if a crash came first); a spooled upload
+/// costs two fsyncs (the file, then the `jobs` directory after the rename). Later files are
 /// published by write-then-rename *without* an fsync on the request's path — they survive `kill -9`
 /// (the page cache is the kernel's) — and finished jobs' files are fsynced in background batches
 /// (`BackgroundFlush`). At start-up a `.json` that is missing or unreadable falls back to the record
@@ -30,6 +33,8 @@ struct JobStore: Sendable {
     var jobsDirectory: URL { root.appendingPathComponent("jobs", isDirectory: true) }
     var incomingDirectory: URL { root.appendingPathComponent("incoming", isDirectory: true) }
     let flusher: BackgroundFlush
+    /// Where accepted submissions are made durable first (see `JobJournal`).
+    let journal: JobJournal
 
     static let submissionSuffix = ".job"
     static let recordSuffix = ".json"
@@ -38,12 +43,15 @@ struct JobStore: Sendable {
     /// Ends every `.job` file, after the record: the record's length (u64 little-endian), then this magic.
     static let trailerMagic = Data("LSQJOB01".utf8)
 
-    init(root: URL, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+    /// - Parameter journalDelay: seconds before journaled jobs get their `.job` files (tests make it long).
+    init(root: URL, journalDelay: Double = 0.2, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.root = root
         for dir in [root, root.appendingPathComponent("jobs", isDirectory: true), root.appendingPathComponent("incoming", isDirectory: true)] {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         }
         flusher = BackgroundFlush(directory: root.appendingPathComponent("jobs", isDirectory: true), log: log)
+        journal = JobJournal(directory: root.appendingPathComponent("journal", isDirectory: true),
+                             jobsDirectory: root.appendingPathComponent("jobs", isDirectory: true), delay: journalDelay, log: log)
     }
 
     private func prefix(_ id: UUID) -> String { id.uuidString.lowercased() }
@@ -74,13 +82,23 @@ struct JobStore: Sendable {
 
     /// Creates the job durably before this returns, so the `202` that follows is a promise the store can keep.
     ///
-    /// One file — the problem (a spooled upload is appended to in place) followed by the record — is
+    /// A body held in memory (up to `JobJournal.maxPayload`) is appended, with its record and trailer, to the
+    /// journal: one `fdatasync`; its `.job` file is written in the background (see `JobJournal`).
+    /// Otherwise one file — the problem (a spooled upload is appended to in place) followed by the record — is
     /// written under a temporary name and fsynced, then one `rename(2)` publishes it as `<uuid>.job`
     /// and an fsync of the `jobs` directory makes the name durable: two fsyncs. A crash at any point
     /// leaves either no job or a complete one (temporary files are removed at start-up).
     func create(_ record: JobRecord, body: HTTPBody) throws {
         let temporary = jobsDirectory.appendingPathComponent(".\(prefix(record.id))\(Self.submissionSuffix).tmp", isDirectory: false)
         let trailer = try Self.trailer(record)
+        switch body {
+        case let .data(d):
+            if try journal.append(record.id, payload: d + trailer) { return }
+        case .empty:
+            if try journal.append(record.id, payload: trailer) { return }
+        case .file:
+            break
+        }
         do {
             switch body {
             case let .file(url, _):
@@ -118,7 +136,8 @@ struct JobStore: Sendable {
     /// The `.job` file split into the problem (the request body) and the record as accepted.
     private func submission(_ id: UUID) throws -> (problem: Data, record: JobRecord) {
         let url = submissionFile(id)
-        let all = try Data(contentsOf: url, options: .alwaysMapped)
+        // A journaled job whose `.job` file is not written yet: the same bytes, from memory.
+        let all = try journal.payload(for: id) ?? Data(contentsOf: url, options: .alwaysMapped)
         let tail = Self.trailerMagic.count + 8
         guard all.count >= tail, all.suffix(Self.trailerMagic.count).elementsEqual(Self.trailerMagic) else {
             throw ServiceError(.internalServerError, "storage_error", "\(url.lastPathComponent): no job trailer at its end")
@@ -148,6 +167,7 @@ struct JobStore: Sendable {
     /// Removes the job: its `.job` file first (from then on it no longer exists, even after a crash),
     /// then its other files (any left behind by a crash are removed at start-up).
     func delete(_ id: UUID) {
+        journal.drop(id)
         unlink(submissionFile(id).path)
         unlink(recordFile(id).path)
         for name in resultNames { unlink(file(id, name).path) }
@@ -173,11 +193,14 @@ struct JobStore: Sendable {
     /// interrupts it): the run's outcome never reached the disk.
     func loadAll() -> (records: [JobRecord], unreadable: [String]) {
         let fm = FileManager.default
+        var unreadable: [String] = []
+        // Jobs acknowledged through the journal get their `.job` files first.
+        do { try journal.replay() } catch { unreadable.append("journal: \(error)") }
+        defer { journal.prepare() }
         for name in (try? fm.contentsOfDirectory(atPath: incomingDirectory.path)) ?? [] {
             try? fm.removeItem(at: incomingDirectory.appendingPathComponent(name))
         }
         let names = (try? fm.contentsOfDirectory(atPath: jobsDirectory.path)) ?? []
-        var unreadable: [String] = []
         var jobs = Set<UUID>()
         for name in names where name.hasSuffix(Self.submissionSuffix) {
             let stem = String(name.dropLast(Self.submissionSuffix.count))
