@@ -1,5 +1,6 @@
 // LeastSquares/SolveControl: progress callback, cooperative cancellation and limits shared by every solver.
 import Foundation
+import SparseTensor
 import Synchronization
 
 /// One progress sample, sent by solvers once per iteration/epoch (throttled by the solver for fast iterations).
@@ -18,14 +19,6 @@ public struct SolverProgress: Sendable, Codable {
         self.elapsedSeconds = elapsedSeconds
         self.fractionOfLimit = fractionOfLimit
     }
-}
-
-/// A cancellation flag a caller can set from any thread (Ctrl-C handler, HTTP DELETE).
-public final class CancellationFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
-    public init() {}
-    public func cancel() { flag.store(true, ordering: .relaxed) }
-    public var isCancelled: Bool { flag.load(ordering: .relaxed) }
 }
 
 /// How a solve is watched and bounded: progress, cancellation, and the time limit.

@@ -12,8 +12,15 @@
 /// accumulator and marker (O(columns) each). The symmetric products A·Aᵀ and AᵀA go to
 /// `SymmetricProductKernel`, which multiplies only one triangle.
 package enum ProductKernel {
-    package static func multiply(_ l: CompressedStorage, _ r: CompressedStorage,
-                                 budget: MemoryBudget, label: String) throws(SparseError) -> CompressedStorage {
+    /// Rows between two checks of a product's cancellation flag.
+    package static let cancellationStride = 1024
+
+    package static func multiply(_ l: CompressedStorage, _ r: CompressedStorage, budget: MemoryBudget, label: String,
+                                 cancellation: CancellationFlag? = nil) throws(SparseError) -> CompressedStorage {
+        let stride = cancellationStride
+        func checkCancelled() throws(SparseError) {
+            if cancellation?.isCancelled == true { throw .cancelled(operation: "The product \(label)") }
+        }
         let m = l.outerCount, p = r.innerCount
         // Cumulative multiply-add work per row of C, for balanced ranges.
         var work = [Int](repeating: 0, count: m + 1)
@@ -37,6 +44,7 @@ package enum ProductKernel {
                 var marker = [Int32](repeating: -1, count: p)
                 marker.withUnsafeMutableBufferPointer { mark in
                     for i in ranges[part] {
+                        if i % stride == 0, cancellation?.isCancelled == true { break }
                         var count = 0
                         let row = Int32(truncatingIfNeeded: i)
                         for q in lo[i]..<lo[i + 1] {
@@ -51,6 +59,7 @@ package enum ProductKernel {
                 }
             }
         }}}}}
+        try checkCancelled()
         for i in 0..<m { offsets[i + 1] += offsets[i] }
         let nnz = offsets[m]
         try budget.check(StorageBytes.compressed(outer: m, nnz: Double(nnz)), for: "The product \(label)",
@@ -68,6 +77,7 @@ package enum ProductKernel {
                 var accumulator = [Double](repeating: 0, count: p)
                 marker.withUnsafeMutableBufferPointer { mark in accumulator.withUnsafeMutableBufferPointer { acc in
                     for i in ranges[part] {
+                        if i % stride == 0, cancellation?.isCancelled == true { break }
                         let row = Int32(truncatingIfNeeded: i)
                         let base = co[i]
                         var length = 0
@@ -98,6 +108,7 @@ package enum ProductKernel {
         }
         ciCount = nnz
         }
+        try checkCancelled()   // a cancelled pass left C partly unwritten: it is dropped here
         return CompressedStorage(unchecked: m, p, offsets, indices, values)
     }
 }

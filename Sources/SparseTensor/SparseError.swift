@@ -31,6 +31,8 @@ public enum SparseError: Error, Equatable, Sendable, CustomStringConvertible, Lo
     /// A failure reported by SuiteSparse: a negative CHOLMOD status, or a positive one (e.g. not positive definite)
     /// that leaves no usable result.
     case suiteSparse(routine: String, status: Int, reason: String)
+    /// A long operation stopped because its `CancellationFlag` was set; nothing of its result is kept.
+    case cancelled(operation: String)
 
     public var description: String {
         switch self {
@@ -58,6 +60,8 @@ public enum SparseError: Error, Equatable, Sendable, CustomStringConvertible, Lo
             return "\(path): \(reason)"
         case let .suiteSparse(routine, status, reason):
             return "SuiteSparseError. \(routine) failed with status \(status): \(reason)"
+        case let .cancelled(operation):
+            return "SparseError. \(operation) was cancelled"
         }
     }
 

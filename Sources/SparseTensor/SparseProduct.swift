@@ -33,6 +33,9 @@ public struct ProductOptions: Sendable, Equatable {
     public var estimateSampleRows: Int = 2000
     /// Seed of the row sample.
     public var seed: UInt64 = 0x5EED
+    /// Set it to stop the native kernels within a block of rows (`SparseError.cancelled`). CHOLMOD cannot be
+    /// interrupted: it is checked only before and after the call.
+    public var cancellation: CancellationFlag? = nil
 
     public init(budget: MemoryBudget = .default, upperTriangleOnly: Bool = false, dropTolerance: Double = 0,
                 engine: ProductEngine = .native) {
@@ -99,7 +102,8 @@ extension CSRMatrix {
     /// Forms the product, refusing first (with the estimate's figures) when it would exceed `options.budget`.
     ///
     /// - Returns: C in canonical CSR (sorted, no duplicates). With `upperTriangleOnly`, only entries j ≥ i.
-    /// - Throws: `dimensionMismatch` for `ab` with incompatible shapes; `exceedsMemoryBudget` with the estimated
+    /// - Throws: `cancelled` when `options.cancellation` was set meanwhile;
+    ///   `dimensionMismatch` for `ab` with incompatible shapes; `exceedsMemoryBudget` with the estimated
     ///   nnz and bytes; `suiteSparse` when CHOLMOD fails.
     public func product(_ kind: ProductKind, with b: CSRMatrix? = nil,
                         options: ProductOptions = ProductOptions()) throws(SparseError) -> CSRMatrix {
@@ -122,12 +126,16 @@ extension CSRMatrix {
         switch options.engine {
         case .native:
             if kind == .ab {
-                c = try ProductKernel.multiply(l, r, budget: options.budget, label: kind.label)
+                c = try ProductKernel.multiply(l, r, budget: options.budget, label: kind.label,
+                                               cancellation: options.cancellation)
             } else {
-                c = try SymmetricProductKernel.multiply(l, r, full: !upper, budget: options.budget, label: kind.label)
+                c = try SymmetricProductKernel.multiply(l, r, full: !upper, budget: options.budget, label: kind.label,
+                                                        cancellation: options.cancellation)
             }
         case .cholmod:
+            if options.cancellation?.isCancelled == true { throw .cancelled(operation: "The product \(kind.label)") }
             c = try CholmodProduct.multiply(kind: kind, left: l, right: r, a: storage, b: b?.storage, upper: upper)
+            if options.cancellation?.isCancelled == true { throw .cancelled(operation: "The product \(kind.label)") }
         }
         if options.dropTolerance > 0 { c = c.dropping(tolerance: options.dropTolerance) }
         try c.checkFinite(rowMajor: true)

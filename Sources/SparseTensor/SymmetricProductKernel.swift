@@ -34,9 +34,15 @@ package enum SymmetricProductKernel {
     ///   - full: form all of C; otherwise only U (entries j ≥ i).
     ///   - parts: row ranges of equal work (default: four per worker); tests pass more to exercise the merge.
     ///   - blockBytes: lower-segment bytes per mirror block; tests pass tiny blocks to exercise many.
+    ///   - cancellation: checked every `ProductKernel.cancellationStride` rows; a set flag throws `.cancelled`
+    ///     after the current pass, before anything else is allocated.
     package static func multiply(_ l: CompressedStorage, _ r: CompressedStorage, full: Bool, budget: MemoryBudget,
-                                 label: String, parts requestedParts: Int? = nil,
-                                 blockBytes: Int = mirrorBlockBytes) throws(SparseError) -> CompressedStorage {
+                                 label: String, parts requestedParts: Int? = nil, blockBytes: Int = mirrorBlockBytes,
+                                 cancellation: CancellationFlag? = nil) throws(SparseError) -> CompressedStorage {
+        let stride = ProductKernel.cancellationStride
+        func checkCancelled() throws(SparseError) {
+            if cancellation?.isCancelled == true { throw .cancelled(operation: "The product \(label)") }
+        }
         let m = l.outerCount
         precondition(r.outerCount == l.innerCount && r.innerCount == m && r.nnz == l.nnz, "R must be Lᵀ")
         try budget.check(Double(l.nnz) * 8 + Double(m) * 16, for: "The product \(label)",
@@ -75,6 +81,7 @@ package enum SymmetricProductKernel {
                 var marker = [Int32](repeating: -1, count: m)
                 marker.withUnsafeMutableBufferPointer { mark in
                     for i in ranges[part] {
+                        if i % stride == 0, cancellation?.isCancelled == true { break }
                         var found: Int32 = 0
                         let row = Int32(truncatingIfNeeded: i)
                         for q in lo[i]..<lo[i + 1] {
@@ -93,6 +100,8 @@ package enum SymmetricProductKernel {
                 }
             }
         }}}}}}}
+
+        try checkCancelled()
 
         // Row offsets of C; count_p[j] becomes part p's start within row j's lower segment.
         var offsets = [Int](repeating: 0, count: m + 1)
@@ -126,6 +135,7 @@ package enum SymmetricProductKernel {
                         var accumulator = [Double](repeating: 0, count: m)
                         marker.withUnsafeMutableBufferPointer { mark in accumulator.withUnsafeMutableBufferPointer { acc in
                             for i in ranges[part] {
+                                if i % stride == 0, cancellation?.isCancelled == true { break }
                                 let row = Int32(truncatingIfNeeded: i)
                                 let base = co[i] + Int(lt[i])
                                 var length = 0
@@ -151,7 +161,7 @@ package enum SymmetricProductKernel {
                         }}
                     }
                 }}}}}}}}}
-                if full {
+                if full && cancellation?.isCancelled != true {
                     mirror(ci: ci, cv: cv, offsets: offsets, lowerTotal: lowerTotal, starts: &lowerCount,
                            ranges: ranges, blockBytes: blockBytes)
                 }
@@ -159,6 +169,7 @@ package enum SymmetricProductKernel {
             }
             ciCount = nnz
         }
+        try checkCancelled()   // a cancelled pass left C partly unwritten: it is dropped here
         return CompressedStorage(unchecked: m, m, offsets, indices, values)
     }
 

@@ -100,6 +100,28 @@ struct SparseProductTests {
         }
     }
 
+    @Test("A set cancellation flag stops every product with .cancelled, and a clear one changes nothing",
+          arguments: ProductEngine.allCases)
+    func cancellation(engine: ProductEngine) throws {
+        let a = RandomSparse.matrix(rows: 3000, columns: 1500, density: 0.01, seed: 6)
+        let flag = CancellationFlag()
+        var options = ProductOptions(budget: .unlimited, engine: engine)
+        options.cancellation = flag
+        let full = try a.product(.aat, options: options)
+        #expect(full == (try a.product(.aat, options: ProductOptions(budget: .unlimited, engine: engine))))
+        flag.cancel()
+        for (kind, upper) in [(ProductKind.aat, false), (.ata, true), (.ab, false)] {
+            options.upperTriangleOnly = upper
+            do {
+                _ = try a.product(kind, with: kind == .ab ? a.transposed() : nil, options: options)
+                Issue.record("\(kind) was not cancelled")
+            } catch {
+                #expect(error == .cancelled(operation: "The product \(kind.label)"))
+                #expect(error.description.contains("cancelled"))
+            }
+        }
+    }
+
     @Test("Drop tolerance removes small entries only")
     func dropTolerance() throws {
         let (a, _) = randomSmall(rows: 40, columns: 30, density: 0.2, seed: 8)

@@ -92,8 +92,17 @@ enum JobRunner {
     }
 
     private static func product(_ r: inout JobRecord, input: ProductInput, store: JobStore, job: RunningJob, settings: JobServiceSettings) throws {
-        let c = try input.a.product(input.spec.kind, with: input.b, options: ProblemReader.productOptions(input.spec, limits: settings.limits))
-        // A product cannot stop midway; a cancel (or shutdown) that arrived meanwhile discards the result.
+        var options = ProblemReader.productOptions(input.spec, limits: settings.limits)
+        options.cancellation = job.cancellation
+        let c: CSRMatrix
+        do {
+            c = try input.a.product(input.spec.kind, with: input.b, options: options)
+        } catch .cancelled {
+            // Stopped within a block of rows by a DELETE, or by a shutdown (which re-queues the job).
+            r.state = job.isShutdown ? .queued : .cancelled
+            return
+        }
+        // A cancel (or shutdown) that arrived after the last check discards the result.
         if job.isShutdown { r.state = .queued; return }
         if job.cancellation.isCancelled { r.state = .cancelled; return }
         let names = JobStore.productNames
