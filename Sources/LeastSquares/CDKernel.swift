@@ -54,8 +54,7 @@ struct CDKernel {
     /// x (length n), r = ỹ − Ãx (length m).
     let x: UnsafeMutableBufferPointer<Double>
     let r: UnsafeMutableBufferPointer<Double>
-    /// ‖ã_j‖² (diag of ÃᵀÃ), ã_jᵀỹ (valid until the first working set: it shares storage with
-    /// `score`), and the gradient ĝ_j = ã_jᵀr − λ₂x_j (refreshed by `fullGradient`).
+    /// ‖ã_j‖² (diag of ÃᵀÃ), ã_jᵀỹ, and the gradient ĝ_j = ã_jᵀr − λ₂x_j (refreshed by `fullGradient`).
     let colSq: UnsafeMutableBufferPointer<Double>
     let cy: UnsafeMutableBufferPointer<Double>
     let grad: UnsafeMutableBufferPointer<Double>
@@ -197,18 +196,33 @@ struct CDKernel {
 
     // MARK: - Gradients Ãᵀv
 
-    /// ĝ_j = ã_jᵀr − λ₂x_j for every column (one O(nnz) pass over A's rows, on all cores).
+    /// ĝ_j = ã_jᵀr − λ₂x_j for every column, in a pass over A's rows on all cores.
+    ///
+    /// With L1 (x sparse) as Ãᵀỹ − Ãᵀ(Ãx) − λ₂x, which reads only the rows that meet a column with
+    /// x_j ≠ 0 (`CDColumnPool.transposeProductByDifference`); then ĝ_j of those columns, whose
+    /// x_j·ĝ_j terms the duality gap sums, directly as ã_jᵀr − λ₂x_j from the pool. Without L1
+    /// (ridge, least squares: x dense, ĝ → 0, every row read anyway) directly as Ãᵀr − λ₂x.
     func fullGradient() {
-        pool.transposeProduct(a, r, into: grad, shift: l2, x: x)
+        guard l1 > 0 else {
+            pool.transposeProduct(a, r, into: grad, shift: l2, x: x)
+            return
+        }
+        pool.transposeProductByDifference(a, y: y, r: r, dotY: cy, into: grad, shift: l2, x: x)
+        for j in 0..<n where x[j] != 0 { grad[j] = dot(j) - l2 * x[j] }
+    }
+
+    /// ã_jᵀr for a column in the pool.
+    @inline(__always) func dot(_ j: Int) -> Double {
+        var s = 0.0
+        for p in entries(j) { s += val[p] * r[Int(idx[p])] }
+        return s
     }
 
     /// ĝ_j = ã_jᵀr − λ₂x_j for the working-set columns only (sequential; the set is small).
     func workingSetGradient() {
         for k in 0..<wsCount {
             let j = Int(ws[k])
-            var s = 0.0
-            for p in entries(j) { s += val[p] * r[Int(idx[p])] }
-            grad[j] = s - l2 * x[j]
+            grad[j] = dot(j) - l2 * x[j]
         }
     }
 

@@ -96,19 +96,46 @@ final class CDColumnPool {
     /// ```
     /// ‖ã_j‖² = Σᵢ wᵢ·a_ij²,    ã_jᵀỹ = Σᵢ √wᵢ·a_ij·ỹᵢ
     /// ```
-    /// Every part accumulates both sums interleaved (one cache line per touched column: that costs
-    /// about as much as one sum alone; counting each column's entries too made the pass half as slow
-    /// again, 6 → 9 ms single-threaded at n = 100k, 47 → 80 ms at n = 500k, so copies count their own).
-    /// The sums accumulate in one transient buffer, then go to the outputs.
+    /// With two or more parts (workers, when the nonzeros pay for them), one worker takes each sum over all of A's rows,
+    /// straight into its output: each scatters into one length-n buffer, and both read the same rows at
+    /// about the same time. On the 1M × 500k benchmark that took the setup from 77 to 43–58 ms (a
+    /// noisy machine), and 200k × 100k from 7.8 to 6.7 ms; splitting the rows instead, each part with
+    /// both sums interleaved, had not been faster than one thread (65 → 69 ms at 1M × 500k).
+    /// On one worker both sums go interleaved into one transient buffer (one cache line per touched
+    /// column: about the cost of one sum alone; counting each column's entries too made the pass half
+    /// as slow again, so copies count their own), then to the outputs. Either way the sums add the
+    /// rows in order, so the result does not depend on the worker count.
     func prepare(_ a: CDRows, y: UnsafeBufferPointer<Double>,
                  squaredNorms: UnsafeMutableBufferPointer<Double>, dotY: UnsafeMutableBufferPointer<Double>) {
-        // One part: two interleaved sums per column did not get faster on two threads (200k × 100k:
-        // 6.2 → 5.6 ms; 1M × 500k: 65 → 69 ms, the buffers outgrow the caches), and one part needs half
-        // the memory.
+        let weighted = !a.rootWeights.isEmpty
+        if parts > 1 {
+            squaredNorms.update(repeating: 0)
+            dotY.update(repeating: 0)
+            Parallelism.run(2) { part in
+                if part == 0 {
+                    for i in 0..<a.m {
+                        let rw = weighted ? a.rootWeights[i] : 1
+                        let w = rw * rw
+                        for p in a.off[i]..<a.off[i + 1] {
+                            let v = a.val[p]
+                            squaredNorms[Int(a.idx[p])] += w * v * v
+                        }
+                    }
+                } else {
+                    for i in 0..<a.m {
+                        let rw = weighted ? a.rootWeights[i] : 1
+                        let wy = rw * y[i]
+                        for p in a.off[i]..<a.off[i + 1] {
+                            dotY[Int(a.idx[p])] += wy * a.val[p]
+                        }
+                    }
+                }
+            }
+            return
+        }
         let n = n, ranges = [0..<a.m], parts = 1
         let pairs = ScratchBuffer(repeating: 0.0, count: parts * 2 * n)
         let acc = pairs.pointer
-        let weighted = !a.rootWeights.isEmpty
         Parallelism.run(parts) { part in
             let base = part &* 2 &* n
             for i in ranges[part] {
@@ -141,6 +168,34 @@ final class CDColumnPool {
     /// part p into its own buffer, the buffers summed in order (see the type's documentation).
     func transposeProduct(_ a: CDRows, _ v: UnsafeMutableBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>,
                           shift: Double, x: UnsafeMutableBufferPointer<Double>) {
+        scatter(a, into: out) { i in v[i] }
+        combine(into: out) { j, s in s - shift * x[j] }
+    }
+
+    /// out_j = c_j − (Ãᵀu)_j − shift·x_j for every column j, where u = ỹ − r (= Ãx when r = ỹ − Ãx)
+    /// and c = Ãᵀỹ: the same vector as `transposeProduct` of r, since Ãᵀr = Ãᵀỹ − Ãᵀ(Ãx), but only
+    /// rows with uᵢ ≠ 0 are read — rows that meet a column with x_j ≠ 0. With a sparse x (the lasso)
+    /// those are a fraction of A's rows. The saving is less than that fraction: the rows read are
+    /// scattered through A, so the hardware prefetcher does not see them coming, and the O(m + n)
+    /// parts (the test of every row, clearing and summing the accumulators) remain. On the 1M × 500k
+    /// benchmark (9–21 % of the rows read) the scatter took ~10 ms where the full one took ~20 ms;
+    /// prefetching the next rows by hand (`__builtin_prefetch`, 8 rows ahead) did not change that.
+    ///
+    /// The difference loses the digits of |c_j| that ã_jᵀr does not have: the error is about
+    /// ε·(|c_j| + |ã_jᵀÃx|) instead of ε·|ã_j|ᵀ|r|. Fine for ‖ĝ‖∞ and for ranking columns; where the
+    /// value enters a sum that cancels (the duality gap's terms x_j·ĝ_j) the caller recomputes it
+    /// directly (`CDKernel.fullGradient`).
+    func transposeProductByDifference(_ a: CDRows, y: UnsafeBufferPointer<Double>, r: UnsafeMutableBufferPointer<Double>,
+                                      dotY c: UnsafeMutableBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>,
+                                      shift: Double, x: UnsafeMutableBufferPointer<Double>) {
+        scatter(a, into: out) { i in y[i] - r[i] }
+        combine(into: out) { j, s in c[j] - s - shift * x[j] }
+    }
+
+    /// Part p of Ãᵀv over its row ranges into its own accumulator (part 0 into `out`); rows with
+    /// vᵢ = 0 are skipped.
+    @inline(__always) private func scatter(_ a: CDRows, into out: UnsafeMutableBufferPointer<Double>,
+                                           _ v: (Int) -> Double) {
         let n = n, ranges = ranges, parts = parts
         let partial = partials.pointer
         let weighted = !a.rootWeights.isEmpty
@@ -148,8 +203,9 @@ final class CDColumnPool {
             let acc = part == 0 ? out : UnsafeMutableBufferPointer(rebasing: partial[((part - 1) * n)..<(part * n)])
             acc.update(repeating: 0)
             for i in ranges[part] {
-                let vi = weighted ? v[i] * a.rootWeights[i] : v[i]
-                if vi == 0 { continue }
+                let u = v(i)
+                if u == 0 { continue }
+                let vi = weighted ? u * a.rootWeights[i] : u
                 var p = a.off[i]
                 let end = a.off[i + 1]
                 // Two entries per iteration: a row's columns are distinct, so the updates are independent.
@@ -162,12 +218,18 @@ final class CDColumnPool {
                 if p < end { acc[Int(a.idx[p])] += a.val[p] * vi }
             }
         }
+    }
+
+    /// out_j ← finish(j, Σ_p acc_p[j]), the parts' accumulators added in part order.
+    @inline(__always) private func combine(into out: UnsafeMutableBufferPointer<Double>, _ finish: (Int, Double) -> Double) {
+        let n = n, parts = parts
+        let partial = partials.pointer
         let chunk = (n + parts - 1) / max(parts, 1)
         Parallelism.run(parts) { part in
             for j in (part * chunk)..<min(n, (part + 1) * chunk) {
                 var s = out[j]
                 for q in 1..<max(parts, 1) { s += partial[(q - 1) &* n &+ j] }
-                out[j] = s - shift * x[j]
+                out[j] = finish(j, s)
             }
         }
     }

@@ -18,14 +18,15 @@ import SparseTensor
 /// keep x_j = 0. With λ₁ = 0 this is Gauss–Seidel on the (ridge) normal equations.
 ///
 /// **Where the columns come from** (`CDColumnPool`). Updates read columns, but A arrives in rows.
-/// The O(nnz) passes (Ãᵀr, and the first one, which also takes ‖ã_j‖² and Ãᵀỹ) read A's rows in
-/// place, on all cores; a column is copied out of A (into a pool, in CSC form) only when it first
+/// The passes over A (the first one, which takes ‖ã_j‖² and Ãᵀỹ, and the gradients Ãᵀr) read A's
+/// rows in place, on all cores; with L1 a gradient is Ãᵀỹ − Ãᵀ(Ãx) and reads only the rows that meet
+/// a column with x_j ≠ 0; a column is copied out of A (into a pool, in CSC form) only when it first
 /// enters a working set, all of an outer iteration's new columns in one scan of A. A lasso solve
 /// thus never converts all of A to CSC; ridge and least squares, whose working set is every
 /// column, copy every column once, at the start.
 ///
 /// **Working sets and screening (λ₁ > 0).** An outer iteration computes ĝ = Ãᵀr − λ₂x on every
-/// column (one O(nnz) pass), the duality gap, and then
+/// column (one pass over the rows that meet the support), the duality gap, and then
 /// - discards the columns the gap-safe sphere test proves inactive (Fercoq, Gramfort & Salmon 2015;
 ///   Ndiaye, Fercoq, Gramfort & Salmon 2017): they are never updated again and leave the candidates;
 /// - picks a working set: the support of x plus the zero columns nearest to violating their dual
@@ -40,8 +41,9 @@ import SparseTensor
 ///   play, or when no column outside the previous working set violates its KKT condition. The sub-gap
 ///   is checked when a pass decreases f by less than the sub-target, or every 10 passes.
 /// A 98%-sparse solution is thus found while passes touch mostly the active columns: on the seed-shaped
-/// benchmark (200k × 100k, nnz 4M, λ₁ = 0.1·λmax) in 4 outer iterations, 4 scans of A for gradients
-/// (the first also for ‖ã_j‖²) and 3 for copies, with 2.2k of the 100k columns ever copied.
+/// benchmark (200k × 100k, nnz 4M, λ₁ = 0.1·λmax) in 4 outer iterations: one full pass over A for
+/// ‖ã_j‖² and Ãᵀỹ, 3 gradients over the rows that meet the support and 3 scans for copies, with 2.2k
+/// of the 100k columns ever copied.
 ///
 /// **Determinism.** The same options (and `seed`) on the same number of workers give the identical x.
 /// The O(nnz) passes add the parts of A's rows in a fixed order, but the parts follow the worker count
@@ -90,10 +92,10 @@ public enum CoordinateDescent {
         let m = problem.rowCount, n = problem.columnCount, nnz = problem.matrix.nnz
         let reg = problem.regularization
         // The pool's bookkeeping and scatter buffers per column (`CDColumnPool.fixedBytes`); x, ‖ã_j‖²,
-        // ĝ, ãᵀỹ then the keys (8 bytes each), flags (1), working set (4) per column; r (and ỹ, √w) per row.
+        // ĝ, ãᵀỹ, the keys (8 bytes each), flags (1), working set (4) per column; r (and ỹ, √w) per row.
         // The pool itself is checked as it grows; ridge and least squares copy every column at once.
         let parts = max(1, min(parts ?? CDColumnPool.parts(nnz: nnz, columns: n), max(m, 1)))
-        let fixed = CDColumnPool.fixedBytes(columns: n, parts: parts) + Double(n) * (4 * 8 + 1 + 4)
+        let fixed = CDColumnPool.fixedBytes(columns: n, parts: parts) + Double(n) * (5 * 8 + 1 + 4)
             + Double(m) * (problem.sampleWeights == nil ? 8 : 24)
         let upfront = fixed + (reg.l1 > 0 ? 0 : Double(nnz) * CDColumnPool.bytesPerEntry)
         try IterativeOptionCheck.checkMemory(upfront, for: "coordinate descent (work vectors" + (reg.l1 > 0 ? ")" : " and A in CSC)"),
@@ -105,9 +107,8 @@ public enum CoordinateDescent {
         let weightedY = ScratchBuffer<Double>(uninitializedCount: problem.sampleWeights == nil ? 0 : m)
         for i in 0..<weightedY.count { weightedY.pointer[i] = problem.rhs[i] * rootWeights.pointer[i] }
         let colSq = ScratchBuffer<Double>(uninitializedCount: n)
-        // ãᵀỹ is needed until the first working set is chosen, the selection keys only from then on.
         let score = ScratchBuffer<Double>(uninitializedCount: n)
-        let cy = score
+        let cy = ScratchBuffer<Double>(uninitializedCount: n)
         let x = problem.initialGuess.map { ScratchBuffer($0) } ?? ScratchBuffer(repeating: 0.0, count: n)
         let r = ScratchBuffer<Double>(uninitializedCount: m)
         let grad = ScratchBuffer<Double>(uninitializedCount: n)
@@ -307,8 +308,8 @@ struct CDStatistics {
     var everInWorkingSet = 0
     /// Columns the gap-safe rule removed.
     var screenedColumns = 0
-    /// O(nnz) passes over A: gradients Ãᵀr (besides the first one, which also takes ‖ã_j‖² and Ãᵀỹ),
-    /// and scans that copy new working-set columns out.
+    /// Passes over A: gradients Ãᵀr (besides the first pass, which takes ‖ã_j‖² and Ãᵀỹ; with L1 they
+    /// read only the rows that meet the support), and scans that copy new working-set columns out.
     var fullPasses = 0
     var copyPasses = 0
     /// Seconds until the first pass was done.
