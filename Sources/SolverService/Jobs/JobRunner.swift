@@ -17,6 +17,7 @@ enum JobRunner {
         do { try store.save(r, durability: .processCrash) } catch {
             settings.log("job \(r.id): cannot save the running state: \(error)")
         }
+        job.markRecordedRunning()
         do {
             switch (r.kind, input) {
             case let (.solve, .solve(parsed)?):

@@ -43,6 +43,13 @@ final class RunningJob: Sendable {
     let cancellation = CancellationFlag()
     private let stopping = Atomic<Bool>(false)
     let progress = Mutex<SolverProgress?>(nil)
+    private let recorded = Atomic<Bool>(false)
+
+    /// Whether the solver thread has saved the running state. Until then the API shows the job as
+    /// queued: a client that saw `running` must find the job running (or interrupted) after a crash,
+    /// never queued as if nothing had happened.
+    var isRecordedRunning: Bool { recorded.load(ordering: .acquiring) }
+    func markRecordedRunning() { recorded.store(true, ordering: .releasing) }
 
     /// The server is shutting down: a cancelled solve is re-queued, not reported cancelled.
     var isShutdown: Bool { stopping.load(ordering: .relaxed) }
@@ -192,8 +199,16 @@ actor JobService {
     // MARK: - Reading
 
     func view(_ id: UUID) -> JobView? {
-        guard let r = records[id] else { return nil }
-        return JobView(record: r, progress: running[id]?.progress.withLock { $0 })
+        guard var r = records[id] else { return nil }
+        let job = running[id]
+        if r.state == .running, let job, !job.isRecordedRunning {
+            // Dispatched, but the solver thread has not saved that yet: on disk (and so after a
+            // crash) it is still queued, and nothing of it has run.
+            r.state = .queued
+            r.startedAt = nil
+            r.attempts -= 1
+        }
+        return JobView(record: r, progress: job?.progress.withLock { $0 })
     }
 
     /// Jobs in submission order, optionally of one state.
