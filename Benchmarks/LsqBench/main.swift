@@ -129,15 +129,22 @@ func core(_ args: [String]) throws {
     emit(result)
 }
 
-/// `product --matrix FILE [--upper] [--repeat k]`: only A·Aᵀ, timed (for working on the product kernels).
+/// `product --matrix FILE [--upper] [--repeat k] [--block-bytes b]`: only A·Aᵀ, timed (for working on the product kernels).
 func productOnly(_ args: [String]) throws {
     var options = ReadOptions()
     options.budget = .unlimited
     let A = try MatrixIO.readMatrix(at: URL(fileURLWithPath: argument("matrix", args)!), options: options).matrix
     let upper = args.contains("--upper")
     var c = 0
+    let blockBytes = argument("block-bytes", args).flatMap { Int($0) }
     let seconds = try median(Int(argument("repeat", args) ?? "3")!) {
-        c = try A.product(.aat, options: ProductOptions(budget: .unlimited, upperTriangleOnly: upper)).nnz
+        if let blockBytes {   // the kernel itself, with another mirror block size
+            let (l, r) = try A.productOperands(.aat, with: nil)
+            c = try SymmetricProductKernel.multiply(l, r, full: !upper, budget: .unlimited, label: "A·Aᵀ",
+                                                    blockBytes: blockBytes).nnz
+        } else {
+            c = try A.product(.aat, options: ProductOptions(budget: .unlimited, upperTriangleOnly: upper)).nnz
+        }
     }
     emit(["seconds": seconds, "nnz": c, "upper": upper, "peakRSSBytes": peakRSSBytes()])
 }
