@@ -30,6 +30,12 @@ final class ServeProcess {
         port = UInt16(text[range.upperBound...].prefix { $0.isNumber }) ?? 0
     }
 
+    /// A test that fails half-way must not leave a server solving in the background (it would slow every
+    /// later test and benchmark on the machine).
+    deinit {
+        if process.isRunning { kill9() }
+    }
+
     /// SIGKILL: no chance to save anything.
     func kill9() {
         kill(process.processIdentifier, SIGKILL)
