@@ -162,41 +162,48 @@ enum CoordinateAssembly {
         }
     }
 
-    /// Sorts every line by inner index and sums duplicates, compacting the arrays; a no-op (one read pass) when
-    /// the lines are already strictly increasing. Throws when a sum of duplicates overflows.
-    static func canonicalizeLines(_ s: inout CompressedStorage, rowMajor: Bool, parallel: Bool = true) throws(SparseError) {
+    /// Sorts every line by inner index (a read pass only when the lines already are); returns the first line
+    /// in which an inner index repeats, or nil.
+    static func sortLines(_ s: inout CompressedStorage, parallel: Bool = true) -> Int? {
         let outer = s.outerCount
         let nnz = s.offsets[outer]
-        var hasDuplicates = false
+        var firstRepeat: Int?
         s.offsets.withUnsafeBufferPointer { off in
             s.indices.withUnsafeMutableBufferPointer { idx in
                 s.values.withUnsafeMutableBufferPointer { val in
                     let parts = parallel ? Parallelism.workers(forWork: nnz) : 1
                     let ranges = Parallelism.balancedRanges(offsets: off, outerCount: outer, parts: parts)
-                    var duplicates = [Bool](repeating: false, count: ranges.count)
-                    duplicates.withUnsafeMutableBufferPointer { dup in
+                    var repeats = [Int](repeating: -1, count: ranges.count)
+                    repeats.withUnsafeMutableBufferPointer { first in
                         Parallelism.run(ranges.count) { part in
-                            var found = false
                             for o in ranges[part] {
                                 let start = off[o], end = off[o + 1]
                                 if end - start < 2 { continue }
-                                var sorted = true
+                                var sorted = true, repeated = false
                                 for p in (start + 1)..<end where idx[p] <= idx[p - 1] {
-                                    if idx[p] == idx[p - 1] { found = true } else { sorted = false; break }
+                                    if idx[p] == idx[p - 1] { repeated = true } else { sorted = false; break }
                                 }
                                 if !sorted {
                                     sortLine(idx, val, start, end)
-                                    for p in (start + 1)..<end where idx[p] == idx[p - 1] { found = true; break }
+                                    for p in (start + 1)..<end where idx[p] == idx[p - 1] { repeated = true; break }
                                 }
+                                if repeated && first[part] < 0 { first[part] = o }
                             }
-                            dup[part] = found
                         }
                     }
-                    hasDuplicates = duplicates.contains(true)
+                    firstRepeat = repeats.first { $0 >= 0 }
                 }
             }
         }
-        guard hasDuplicates else { return }
+        return firstRepeat
+    }
+
+    /// Sorts every line by inner index and sums duplicates, compacting the arrays; a no-op (one read pass) when
+    /// the lines are already strictly increasing. Throws when a sum of duplicates overflows.
+    static func canonicalizeLines(_ s: inout CompressedStorage, rowMajor: Bool, parallel: Bool = true) throws(SparseError) {
+        let outer = s.outerCount
+        let nnz = s.offsets[outer]
+        guard sortLines(&s, parallel: parallel) != nil else { return }
         // Sum adjacent duplicates and compact (sequential: lines move left). The values of a run of duplicates
         // are summed in ascending order (IEEE total order), so the sum does not depend on the order in which
         // parallel workers delivered them.

@@ -1,8 +1,9 @@
 // SparseTensor/SVMLight: SVMlight / libsvm text (`y idx:val idx:val … # comment`) → the matrix A and the labels y.
 //
 // One row per line: a numeric target, then 1-based `index:value` features (`qid:n` is ignored), separated by
-// spaces or tabs; `#` starts a comment. The column count is the largest index. Features need not be sorted;
-// repeated indices in a row are summed. Multilabel targets (`1,0`) and lines without a target are rejected.
+// spaces or tabs; `#` starts a comment. The column count is the largest index. Features need not be sorted, but an
+// index repeated within a row is an error naming the line (as in libsvm and scikit-learn: such a file is broken,
+// and summing the values would hide it). Multilabel targets (`1,0`) and lines without a target are rejected.
 import Foundation
 
 /// One SVMlight line: label into `labels[row]`, features into the chunk's slots, the row length into `lengths[row]`.
@@ -128,7 +129,13 @@ enum SVMLight {
         if m == 0 { labels = [] }
         let n = (maxima.max() ?? -1) + 1
         var storage = CompressedStorage(unchecked: m, n, lengths, columns, values)
-        try CoordinateAssembly.canonicalizeLines(&storage, rowMajor: true, parallel: tuning.parallel)
+        if let row = CoordinateAssembly.sortLines(&storage, parallel: tuning.parallel) {
+            let start = storage.offsets[row], end = storage.offsets[row + 1]
+            let repeated = ((start + 1)..<end).first { storage.indices[$0] == storage.indices[$0 - 1] }.map { Int(storage.indices[$0]) } ?? -1
+            let line = TextChunks.line(ofEntry: row, b, chunks, comment: .hash) ?? 0
+            throw .malformedFile(file: name, line: line, reason: "feature index \(repeated + (zeroBased ? 0 : 1)) appears more than once in row \(row + 1); "
+                                 + "each SVMlight feature index may occur once per row (libsvm and scikit-learn refuse such files too; the order does not matter)")
+        }
         return (CSRMatrix(storage: storage), labels)
     }
 

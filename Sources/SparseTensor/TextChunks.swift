@@ -181,6 +181,27 @@ enum TextChunks {
         return nil
     }
 
+    /// The 1-based line number of entry line `entry` (0-based, counted as `parse` counts them), found by walking its
+    /// chunk again: for error messages about an entry that was parsed without error.
+    static func line(ofEntry entry: Int, _ b: UnsafePointer<UInt8>, _ chunks: [TextChunk], comment: CommentMarks) -> Int? {
+        guard let chunk = chunks.first(where: { entry >= $0.firstEntry && entry < $0.firstEntry + $0.entries }) else { return nil }
+        var pos = chunk.start
+        var line = chunk.firstLine
+        var current = chunk.firstEntry
+        while pos < chunk.end {
+            while pos < chunk.end, ASCII.isBlank(b[pos]) { pos += 1 }
+            if pos == chunk.end { break }
+            let c = b[pos]
+            if c != ASCII.newline && !comment.contains(c) {
+                if current == entry { return line }
+                current += 1
+            }
+            pos = c == ASCII.newline ? pos + 1 : nextNewline(b, pos, chunk.end) + 1
+            line += 1
+        }
+        return nil
+    }
+
     /// Runs `body(k)` for every chunk, in parallel when tuned so, and reports progress after each chunk.
     /// Returns the earliest failure any chunk reported.
     static func forEachChunk(_ chunks: [TextChunk], tuning: ChunkTuning, totalBytes: Int, bytesBefore: Int,

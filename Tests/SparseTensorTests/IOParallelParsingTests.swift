@@ -7,7 +7,7 @@ import _TestSupport
 @Suite("Parallel parsing")
 struct IOParallelParsingTests {
     /// A generated file of a few MB (several default-size chunks' worth at the minimum chunk size), with comments,
-    /// blank lines, CRLF lines, duplicates and unsorted rows sprinkled in.
+    /// blank lines, CRLF lines, duplicates (Matrix Market) and unsorted rows sprinkled in.
     static func generate(_ dir: ScratchDirectory) throws -> (URL, URL) {
         var rng = SplitMix64(seed: 2024)
         let m = 3000, n = 2000, nnz = 60_000
@@ -22,7 +22,12 @@ struct IOParallelParsingTests {
             if k % 1003 == 0 { mtx += "% a comment in the data\n" }
             if k % 20 == 0 {
                 svm += "\(v)"
-                for _ in 0..<(1 + Int(rng.next() % 30)) { svm += " \(Int(rng.next() % 5000) + 1):\(rng.nextGaussian())" }
+                // Unsorted, each index once per row (a repeated SVMlight index is an error).
+                var used = Set<Int>()
+                for _ in 0..<(1 + Int(rng.next() % 30)) {
+                    let j = Int(rng.next() % 5000) + 1
+                    if used.insert(j).inserted { svm += " \(j):\(rng.nextGaussian())" }
+                }
                 svm += k % 7 == 0 ? " # comment\n" : "\n"
             }
         }

@@ -51,8 +51,23 @@ struct SVMLightFormatTests {
         #expect(q.matrix.dense() == [[1.5, 0, 2], [0, 4, 0], [0, 0, 0]])
         let zero = try readText("1 0:2 2:1\n", format: .svmlight, options: ReadOptions(zeroBased: true))
         #expect(zero.matrix.dense() == [[2, 0, 1]])
-        let unsorted = try readText("1 3:1 1:2 3:4\n", format: .svmlight)
-        #expect(unsorted.matrix.dense() == [[2, 0, 5]] && unsorted.matrix.nnz == 2)
+        let unsorted = try readText("1 3:1 1:2 4:4\n", format: .svmlight)
+        #expect(unsorted.matrix.dense() == [[2, 0, 1, 4]] && unsorted.matrix.nnz == 3)
+    }
+
+    @Test("A feature index repeated in a row is an error naming its line, in whichever chunk it falls")
+    func repeatedIndex() {
+        // Comments, blank lines and a sorted repeat before the unsorted one: the first repeat is on line 6.
+        var text = "# generated\n1 1:1 2:2\n\n2 2:1 # 2:2 in a comment is no repeat\n-1 qid:3 1:1 3:1\n"
+        text += "4 5:1 2:1 5:2\n" + String(repeating: "1 1:1 2:2\n", count: 200) + "0 7:1 7:1\n"
+        for options in [ReadOptions(), .tinyChunks(64), .singleThreaded()] {
+            expectMalformed(line: 6, ["feature index 5 appears more than once in row 4", "once per row"], file: "s.svm") { () throws(SparseError) in
+                _ = try readText(text, format: .svmlight, name: "s.svm", options: options)
+            }
+        }
+        expectMalformed(line: 1, ["feature index 0 appears more than once in row 1"]) { () throws(SparseError) in
+            _ = try readText("1 0:1 0:2\n", format: .svmlight, name: "s.svm", options: ReadOptions(zeroBased: true))
+        }
     }
 
     @Test("Write then read returns A and y")
