@@ -1,4 +1,5 @@
 // SparseTensor/FileBytes: a whole input file as read-only bytes (memory-mapped), and atomic output files.
+import CSuiteSparse
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -30,10 +31,16 @@ func openForReading(_ path: String) throws(SparseError) -> (fd: Int32, info: sta
 
 /// A file's bytes, mapped read-only for the lifetime of the value (no copy; pages come in as the parser touches them).
 /// Empty files are not mapped (mmap rejects length 0).
+///
+/// Another process may truncate the file while it is read (a pipeline rewriting it with `>`, say). Touching a
+/// mapped page past the new end raises SIGBUS, which would end lsq; the mapping is therefore registered with the
+/// truncation guard of the C shim (`lsq_guard_register`), which answers such a fault with a zero page, and
+/// `withBytes` then throws an error that says what happened instead of returning what was parsed.
 final class MappedFile {
     let path: String
     let count: Int
     private let base: UnsafeMutableRawPointer?
+    private let guardSlot: Int32
 
     init(path: String) throws(SparseError) {
         self.path = path
@@ -43,6 +50,7 @@ final class MappedFile {
         count = Int(info.st_size)
         if count == 0 {
             base = nil
+            guardSlot = -1
             return
         }
         let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
@@ -51,15 +59,26 @@ final class MappedFile {
         _ = madvise(p, count, MADV_SEQUENTIAL)
         #endif
         base = p
+        guardSlot = lsq_guard_register(p, count)
     }
 
     deinit {
+        lsq_guard_unregister(guardSlot)
         if let base { munmap(base, count) }
     }
 
-    /// The bytes, valid inside `body` only.
+    /// The bytes, valid inside `body` only. Throws `.io` naming the file if it was truncated while `body` read it
+    /// (whatever `body` returned or threw from the zeros it saw then).
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws(SparseError) -> R) throws(SparseError) -> R {
-        try body(UnsafeRawBufferPointer(start: base, count: count))
+        let result: Result<R, SparseError>
+        do throws(SparseError) { result = .success(try body(UnsafeRawBufferPointer(start: base, count: count))) } catch { result = .failure(error) }
+        if lsq_guard_faults_in(guardSlot) > 0 {
+            var now = stat()
+            let size = stat(path, &now) == 0 ? "\(now.st_size) bytes now" : "gone now"
+            throw .io(path: path, reason: "the file shrank while it was being read (\(count) bytes when opened, \(size)): "
+                      + "another process truncated or rewrote it; nothing was read from it — read it again once it is complete")
+        }
+        return try result.get()
     }
 }
 

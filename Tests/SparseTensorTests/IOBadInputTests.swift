@@ -390,4 +390,30 @@ struct IOBadInputTests {
             _ = try MatrixIO.readVector(data: Data("%%MatrixMarket matrix array real general\n% c\n2 1\n1\n2\n3\n".utf8), name: "y.mtx")
         }
     }
+
+    @Test("A file truncated by another process while it is parsed: an error naming it, not a SIGBUS", arguments: [false, true])
+    func truncatedWhileReading(parallel: Bool) throws {
+        let dir = ScratchDirectory()
+        let url = dir.file("shrinking.mtx")
+        var text = "%%MatrixMarket matrix coordinate real general\n2000 50 20000\n"
+        for k in 0..<20_000 { text += "\(k % 2000 + 1) \(k % 50 + 1) \(Double(k) + 0.5)\n" }
+        try Data(text.utf8).write(to: url)
+        let size = text.utf8.count
+        var options = ReadOptions()
+        options.tuning = ChunkTuning(chunkBytes: 16 << 10, minimumChunkBytes: 1, parallel: parallel)
+        let path = url.path
+        // After the first parsed chunk, the file is cut to 100 bytes (as `>` does before rewriting it): every
+        // later chunk reads pages that no longer exist.
+        options.progress = { _, _ in _ = truncate(path, 100) }
+        let error = expectSparseError { () throws(SparseError) in _ = try MatrixIO.readMatrix(at: url, options: options) }
+        guard case let .io(p, reason)? = error else {
+            Issue.record("expected an I/O error, got \(String(describing: error))")
+            return
+        }
+        #expect(p == path)
+        #expect(reason.contains("shrank while it was being read") && reason.contains("\(size) bytes when opened") && reason.contains("100 bytes now"), "\(reason)")
+        // The guard is per mapping: the next read of a complete file works.
+        try Data(text.utf8).write(to: url)
+        #expect(try MatrixIO.readMatrix(at: url).matrix.nnz > 0)
+    }
 }
