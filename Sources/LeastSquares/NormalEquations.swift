@@ -84,9 +84,12 @@ public enum NormalEquations {
                 let operandBytes = StorageBytes.cholmod(outer: f.columnCount, nnz: Double(rows.nnz))
                     + StorageBytes.cholmod(outer: gramOrder, nnz: Double(rows.nnz))
                 let gram = dual ? "W^½AAᵀW^½ + λ₂I" : "AᵀWA + λ₂I"
-                let cholesky = try CholeskyFactorization(
-                    gramOf: f, shift: λ2, budget: MemoryBudget(bytes: max(0, budget.bytes - Int(min(operandBytes, 9e18)))),
-                    what: gram)
+                let remaining = MemoryBudget(bytes: max(0, budget.bytes - Int(min(operandBytes, 9e18))))
+                // The analysis orders the pattern of F·Fᵀ, which CHOLMOD forms itself: checked before it does.
+                let amdBytes = try OrderingBudget.checkAMD(dual ? .aat : .ata, of: problem.matrix, budget: remaining,
+                                                           for: "the Cholesky factorization of \(gram)")
+                if let note = OrderingBudget.restrictToAMDIfNeeded(context, amdBytes: amdBytes, budget: remaining) { diagnostics.append(note) }
+                let cholesky = try CholeskyFactorization(gramOf: f, shift: λ2, budget: remaining, what: gram)
                 diagnostics += cholesky.warnings.filter { !$0.contains("not positive definite") }
                 let rcond = cholesky.reciprocalCondition
                 let singular = !cholesky.isPositiveDefinite || rcond <= Double.ulpOfOne

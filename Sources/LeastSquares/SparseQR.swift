@@ -71,7 +71,7 @@ public enum SparseQR {
             // The QR of W^½A ((m × n) CSC, or [W^½A; δI] with δ > 0).
             func factorA(appending δ: Double = 0) throws(SparseError) -> QRFactorization {
                 let label = δ > 0 ? "[\(what); √λ₂·I]" : what
-                if m + (δ > 0 ? n : 0) > 2 * n { try checkOrderingPattern(.ata, problem.matrix, remaining(), label) }
+                if m + (δ > 0 ? n : 0) > 2 * n { try OrderingBudget.checkAMD(.ata, of: problem.matrix, budget: remaining(), for: "the QR of \(label)") }
                 let copy = try CholmodSparse.copying(rows.transposed(), innerScale: s, appendingDiagonal: δ, budget: remaining(),
                                                      what: "\(label) for SPQR", context: context)
                 if setupSeconds == 0 { setupSeconds = clock.elapsed }
@@ -81,7 +81,7 @@ public enum SparseQR {
             }
             // The QR of AᵀW^½ ((n × m) CSC: A's CSR arrays as they are).
             func factorAT() throws(SparseError) -> QRFactorization {
-                if n > 2 * m { try checkOrderingPattern(.aat, problem.matrix, remaining(), whatT) }
+                if n > 2 * m { try OrderingBudget.checkAMD(.aat, of: problem.matrix, budget: remaining(), for: "the QR of \(whatT)") }
                 let copy = try CholmodSparse.copying(rows, outerScale: s, budget: remaining(), what: "\(whatT) for SPQR", context: context)
                 if setupSeconds == 0 { setupSeconds = clock.elapsed }
                 factorizations += 1
@@ -171,13 +171,5 @@ public enum SparseQR {
             rank: rank, nnzX: measures.nnzX, setupSeconds: setupSeconds, solveSeconds: elapsed - setupSeconds,
             diagnostics: diagnostics)
         return Solution(x: x, report: report)
-    }
-
-    /// SPQR's default ordering is AMD on the pattern of MᵀM when M has more than twice as many rows
-    /// as columns; that pattern (8-byte indices, plus AMD's elbow room ≈ 1.2×) must fit the budget.
-    static func checkOrderingPattern(_ kind: ProductKind, _ a: CSRMatrix, _ budget: MemoryBudget, _ label: String) throws(SparseError) {
-        let estimate = try a.estimateProduct(kind, options: ProductOptions(budget: budget))
-        try budget.check(2.2 * 8 * estimate.nnz + 64 * Double(estimate.rowCount),
-                         for: "The AMD ordering pattern of \(kind.label) for the QR of \(label)", detail: estimate.summary)
     }
 }

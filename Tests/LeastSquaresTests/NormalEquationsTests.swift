@@ -1,7 +1,7 @@
 // LeastSquaresTests/NormalEquationsTests: CHOLMOD primal and dual normal equations against dense references and each other.
 import Foundation
 import Testing
-import LeastSquares
+@testable import LeastSquares
 import SparseTensor
 import _TestSupport
 
@@ -91,7 +91,7 @@ struct NormalEquationsTests {
         #expect(relativeError(s.x, qr.x) < 1e-8, "\(relativeError(s.x, qr.x))")
     }
 
-    @Test("the memory budget refuses the copy, then the factor (nnz(L) from the analysis), with figures")
+    @Test("the memory budget refuses the copy, then AMD's pattern of AᵀA, with figures; METIS only with room to spare")
     func memoryBudget() throws {
         let a = RandomSparse.matrix(rows: 600, columns: 300, density: 0.05, seed: 11)
         let p = try LeastSquaresProblem(matrix: a, rhs: Self.rhs(600, seed: 12))
@@ -99,13 +99,33 @@ struct NormalEquationsTests {
             guard case let SolverError.sparse(.exceedsMemoryBudget(what, bytes, budget, detail)) = error else { return false }
             return budget == 2000 && bytes > 2000 && what.contains("CHOLMOD") && detail.contains("nonzeros")
         }
-        // The copy of Aᵀ (and its transpose inside CHOLMOD) fit, the dense-ish factor of AᵀA (≈ 300²/2 entries) does not.
-        let copy = StorageBytes.cholmod(outer: 300, nnz: Double(a.nnz))
-        #expect { try LeastSquaresSolver.solve(p, options: Self.options(budget: Int(3 * copy))) } throws: { error in
+        // The copy of Aᵀ (and its transpose inside CHOLMOD) fit; the pattern of AᵀA (nearly dense: ≈ 300² entries)
+        // that CHOLMOD's AMD would build does not, and is refused before CHOLMOD allocates it.
+        let copies = 2 * StorageBytes.cholmod(outer: 300, nnz: Double(a.nnz))
+        let pattern = OrderingBudget.amdBytes(nnz: Double(try a.product(.ata).nnz), order: 300)
+        #expect { try LeastSquaresSolver.solve(p, options: Self.options(budget: Int(copies + 0.9 * pattern))) } throws: { error in
+            guard case let SolverError.sparse(.exceedsMemoryBudget(what, _, _, detail)) = error else { return false }
+            return what.contains("AMD ordering pattern of AᵀA") && what.contains("Cholesky factorization") && detail.contains("nnz ≈")
+        }
+        // Room for AMD and the factor but not for METIS with its margin: AMD only, said in the report.
+        let tight = try LeastSquaresSolver.solve(p, options: Self.options(budget: Int(copies + 1.5 * pattern)))
+        #expect(tight.report.stopReason == .exact && tight.report.diagnostics.contains { $0.contains("AMD only") })
+        let roomy = try LeastSquaresSolver.solve(p, options: Self.options(budget: 100_000_000))
+        #expect(roomy.report.stopReason == .exact && !roomy.report.diagnostics.contains { $0.contains("AMD only") })
+        #expect(zip(tight.x, roomy.x).map { abs($0 - $1) }.max()! <= 1e-9 * max(1, roomy.x.map(abs).max()!))
+    }
+
+    @Test("the memory budget refuses a factor whose fill (nnz(L) from the analysis) exceeds it, with figures")
+    func factorBudget() throws {
+        // A random AᵀA with ~12 entries a row: a small pattern, but its Cholesky factor fills in heavily.
+        let a = RandomSparse.matrix(rows: 3000, columns: 1500, density: 0.002, seed: 5)
+        let p = try LeastSquaresProblem(matrix: a, rhs: Self.rhs(3000, seed: 6))
+        let copies = 2 * StorageBytes.cholmod(outer: 1500, nnz: Double(a.nnz))
+        let pattern = OrderingBudget.amdBytes(nnz: Double(try a.product(.ata).nnz), order: 1500)
+        #expect { try LeastSquaresSolver.solve(p, options: Self.options(budget: Int(copies + 1.2 * pattern))) } throws: { error in
             guard case let SolverError.sparse(.exceedsMemoryBudget(what, _, _, detail)) = error else { return false }
             return what.contains("Cholesky factor") && detail.contains("nnz(L)")
         }
-        #expect(try LeastSquaresSolver.solve(p, options: Self.options(budget: 100_000_000)).report.stopReason == .exact)
     }
 
     @Test("λ₁ > 0 is unsupported; zero and empty problems give x = 0; cancellation before factorizing")
