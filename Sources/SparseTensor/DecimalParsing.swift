@@ -192,14 +192,14 @@ enum PowersOfFive {
 }
 
 /// Pointers to the power tables, fetched once per parsing task so the hot loop does no lazy-initialisation check.
-struct DecimalParser {
+package struct DecimalParser {
     let significands: UnsafePointer<UInt64>
     let exponents: UnsafePointer<Int32>
     let powersOfTen: UnsafePointer<Double>
     let digitPowers: UnsafePointer<UInt64>
 
     /// Runs `body` with a parser whose tables stay valid for the duration.
-    static func with<R>(_ body: (DecimalParser) throws(SparseError) -> R) throws(SparseError) -> R {
+    package static func with<R>(_ body: (DecimalParser) throws(SparseError) -> R) throws(SparseError) -> R {
         let (s, e) = PowersOfFive.table
         let t = exactPowersOfTen, d = DigitRun.powersOfTen
         let result: Result<R, SparseError> = s.withUnsafeBufferPointer { sp in
@@ -230,7 +230,7 @@ struct DecimalParser {
     /// or `[+-].digits…`. On success `i` is just past the token; on failure returns nil and `i` is unspecified.
     /// The result may be ±Inf when the decimal overflows (callers reject non-finite values); NaN/Inf spellings fail.
     @inline(__always)
-    func parseDouble(_ b: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int) -> Double? {
+    package func parseDouble(_ b: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int) -> Double? {
         let start = i
         var negative = false
         if i < end, b[i] == ASCII.minus || b[i] == ASCII.plus {

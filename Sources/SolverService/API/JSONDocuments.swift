@@ -356,6 +356,7 @@ struct ProductDocument: Decodable {
 /// Decodes a JSON document, turning decoder errors into `400`s that name the field and what was expected.
 func decodeDocument<T: Decodable>(_ type: T.Type, from data: Data) throws(ServiceError) -> T {
     do {
+        if let fast = try FastJSON.decode(T.self, from: data) { return fast }
         return try APIJSON.decoder().decode(T.self, from: data)
     } catch let e as FieldError {
         throw ServiceError(.badRequest, "invalid_request", "\(e.path): \(e.message)")
