@@ -31,6 +31,24 @@ import _TestSupport
         #expect(try await h.waitFinished(id).json["status"] as? String == "succeeded")
     }
 
+    /// `running` is shown only once it is on disk (so a crash right after a client saw it cannot bring the job back
+    /// as queued). (A job that finishes within `JobRunner.runningRecordDelay` never writes it.)
+    @Test func runningIsShownOnlyOnceItIsOnDisk() async throws {
+        let gate = Gate()
+        let h = try await ServiceHarness.start { $0.workers = 1; $0.solve = standInSolver(iterations: 2000, gate: gate) }
+        defer { Task { await h.stop() } }
+        let (a, y) = smallProblem(seed: 22)
+        let id = try #require(try await h.call("POST", "/v1/jobs", json: solveRequest(a, y)).json["id"] as? String)
+        let recordFile = jobsFolder(h.directory).appendingPathComponent("\(id).json")
+        // The gate holds the solve: the job shows running once its record says so.
+        _ = try await h.waitState(id, "running")
+        let onDisk = try JSONSerialization.jsonObject(with: Data(contentsOf: recordFile)) as? [String: Any]
+        #expect(onDisk?["state"] as? String == "running")
+        gate.release()
+        #expect(try await h.call("DELETE", "/v1/jobs/\(id)").status == 202)
+        #expect(try await h.waitFinished(id).json["status"] as? String == "cancelled")
+    }
+
     /// What a power loss before the background flush can leave: a result file cut short, a record file
     /// empty. Both jobs run again after the restart (same x); an intact finished job keeps its result
     /// without running again; temporary files and files of jobs that no longer exist are removed.

@@ -7,17 +7,24 @@ import SparseTensor
 /// the final record (result before record, so a finished record always has its file; a power loss
 /// that keeps the record but not the file is caught at start-up, see `JobStore.loadAll`).
 enum JobRunner {
+    /// How long a job runs before its running state is saved (see `run`).
+    static let runningRecordDelay = 0.05
+
     /// - Parameter input: the input parsed at submission, if kept; else the durable copy is read.
     static func run(_ snapshot: JobRecord, input: PreparedInput?, store: JobStore, job: RunningJob, settings: JobServiceSettings) -> JobRecord {
         var r = snapshot
-        // Saved before the solve starts, so a restart knows the job ran (the recovery policy depends on
-        // it). Write and rename only, no fsync: this survives kill -9, and if a power loss forgets it,
-        // the job is simply queued again. A crash between the dispatch and this save leaves the job
-        // queued on disk, which is what it still is: nothing of it has run.
-        do { try store.save(r, durability: .processCrash) } catch {
-            settings.log("job \(r.id): cannot save the running state: \(error)")
+        // The running state is saved once the job has run for `runningRecordDelay`, so that a restart knows it
+        // ran (the recovery policy depends on it). Write and rename only, no fsync: this survives kill -9, and if a
+        // power loss forgets it, the job is simply queued again. A job that finishes sooner never writes it (on
+        // local disk a file creation costs ~0.2 ms, more than a small solve): until it is written the API shows the
+        // job as queued, and a crash before then leaves it queued on disk, to run again — nothing of it was seen.
+        DispatchQueue.global().asyncAfter(deadline: .now() + runningRecordDelay) { [r] in
+            job.recordRunning {
+                do { try store.save(r, durability: .processCrash) } catch {
+                    settings.log("job \(r.id): cannot save the running state: \(error)")
+                }
+            }
         }
-        job.markRecordedRunning()
         do {
             switch (r.kind, input) {
             case let (.solve, .solve(parsed)?):
@@ -42,6 +49,7 @@ enum JobRunner {
         } catch {
             fail(&r, code: "storage_error", message: "\(error)")
         }
+        job.finishRunning()
         if r.state == .queued {
             r.startedAt = nil
             r.note = "re-queued: the server stopped while this job was running (attempt \(r.attempts))"

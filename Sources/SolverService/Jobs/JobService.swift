@@ -43,13 +43,24 @@ final class RunningJob: Sendable {
     let cancellation = CancellationFlag()
     private let stopping = Atomic<Bool>(false)
     let progress = Mutex<SolverProgress?>(nil)
-    private let recorded = Atomic<Bool>(false)
+    private let recording = Mutex<(recorded: Bool, finished: Bool)>((false, false))
 
-    /// Whether the solver thread has saved the running state. Until then the API shows the job as
-    /// queued: a client that saw `running` must find the job running (or interrupted) after a crash,
-    /// never queued as if nothing had happened.
-    var isRecordedRunning: Bool { recorded.load(ordering: .acquiring) }
-    func markRecordedRunning() { recorded.store(true, ordering: .releasing) }
+    /// Whether the running state is saved. Until then the API shows the job as queued: a client that saw
+    /// `running` must find the job running (or interrupted) after a crash, never queued as if nothing had happened.
+    var isRecordedRunning: Bool { recording.withLock { $0.recorded } }
+
+    /// Saves the running state with `save`, unless the solve has finished meanwhile (its final record follows).
+    /// Called by a timer `JobRunner.runningRecordDelay` after the job starts.
+    func recordRunning(_ save: () -> Void) {
+        recording.withLock { state in
+            guard !state.finished, !state.recorded else { return }
+            save()
+            state.recorded = true
+        }
+    }
+
+    /// The solve is over: from now on only the final record is written (after a running save in progress, if any).
+    func finishRunning() { recording.withLock { $0.finished = true } }
 
     /// The server is shutting down: a cancelled solve is re-queued, not reported cancelled.
     var isShutdown: Bool { stopping.load(ordering: .relaxed) }
