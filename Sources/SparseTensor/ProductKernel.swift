@@ -12,12 +12,8 @@
 /// accumulator and marker (O(columns) each). The symmetric products A·Aᵀ and AᵀA go to
 /// `SymmetricProductKernel`, which multiplies only one triangle.
 package enum ProductKernel {
-    /// Rows between two checks of a product's cancellation flag.
-    package static let cancellationStride = 1024
-
     package static func multiply(_ l: CompressedStorage, _ r: CompressedStorage, budget: MemoryBudget, label: String,
                                  cancellation: CancellationFlag? = nil) throws(SparseError) -> CompressedStorage {
-        let stride = cancellationStride
         func checkCancelled() throws(SparseError) {
             if cancellation?.isCancelled == true { throw .cancelled(operation: "The product \(label)") }
         }
@@ -44,7 +40,7 @@ package enum ProductKernel {
                 var marker = [Int32](repeating: -1, count: p)
                 marker.withUnsafeMutableBufferPointer { mark in
                     for i in ranges[part] {
-                        if i % stride == 0, cancellation?.isCancelled == true { break }
+                        if cancellation?.isCancelled == true { break }   // every row: one load, against a row's work
                         var count = 0
                         let row = Int32(truncatingIfNeeded: i)
                         for q in lo[i]..<lo[i + 1] {
@@ -77,7 +73,7 @@ package enum ProductKernel {
                 var accumulator = [Double](repeating: 0, count: p)
                 marker.withUnsafeMutableBufferPointer { mark in accumulator.withUnsafeMutableBufferPointer { acc in
                     for i in ranges[part] {
-                        if i % stride == 0, cancellation?.isCancelled == true { break }
+                        if cancellation?.isCancelled == true { break }   // every row: one load, against a row's work
                         let row = Int32(truncatingIfNeeded: i)
                         let base = co[i]
                         var length = 0

@@ -34,12 +34,12 @@ package enum SymmetricProductKernel {
     ///   - full: form all of C; otherwise only U (entries j ≥ i).
     ///   - parts: row ranges of equal work (default: four per worker); tests pass more to exercise the merge.
     ///   - blockBytes: lower-segment bytes per mirror block; tests pass tiny blocks to exercise many.
-    ///   - cancellation: checked every `ProductKernel.cancellationStride` rows; a set flag throws `.cancelled`
-    ///     after the current pass, before anything else is allocated.
+    ///   - cancellation: checked at every row of the passes and every block of the mirror (a relaxed load, nothing
+    ///     next to a row's work: a few heavy rows must not delay a DELETE); a set flag throws `.cancelled` after
+    ///     the current pass, before anything else is allocated.
     package static func multiply(_ l: CompressedStorage, _ r: CompressedStorage, full: Bool, budget: MemoryBudget,
                                  label: String, parts requestedParts: Int? = nil, blockBytes: Int = mirrorBlockBytes,
                                  cancellation: CancellationFlag? = nil) throws(SparseError) -> CompressedStorage {
-        let stride = ProductKernel.cancellationStride
         func checkCancelled() throws(SparseError) {
             if cancellation?.isCancelled == true { throw .cancelled(operation: "The product \(label)") }
         }
@@ -81,7 +81,7 @@ package enum SymmetricProductKernel {
                 var marker = [Int32](repeating: -1, count: m)
                 marker.withUnsafeMutableBufferPointer { mark in
                     for i in ranges[part] {
-                        if i % stride == 0, cancellation?.isCancelled == true { break }
+                        if cancellation?.isCancelled == true { break }
                         var found: Int32 = 0
                         let row = Int32(truncatingIfNeeded: i)
                         for q in lo[i]..<lo[i + 1] {
@@ -135,7 +135,7 @@ package enum SymmetricProductKernel {
                         var accumulator = [Double](repeating: 0, count: m)
                         marker.withUnsafeMutableBufferPointer { mark in accumulator.withUnsafeMutableBufferPointer { acc in
                             for i in ranges[part] {
-                                if i % stride == 0, cancellation?.isCancelled == true { break }
+                                if cancellation?.isCancelled == true { break }
                                 let row = Int32(truncatingIfNeeded: i)
                                 let base = co[i] + Int(lt[i])
                                 var length = 0
@@ -163,7 +163,7 @@ package enum SymmetricProductKernel {
                 }}}}}}}}}
                 if full && cancellation?.isCancelled != true {
                     mirror(ci: ci, cv: cv, offsets: offsets, lowerTotal: lowerTotal, starts: &lowerCount,
-                           ranges: ranges, blockBytes: blockBytes)
+                           ranges: ranges, blockBytes: blockBytes, cancellation: cancellation)
                 }
                 cvCount = nnz
             }
@@ -178,7 +178,7 @@ package enum SymmetricProductKernel {
     /// remembering where the run ended for the next block.
     static func mirror(ci: UnsafeMutableBufferPointer<Int32>, cv: UnsafeMutableBufferPointer<Double>,
                        offsets: [Int], lowerTotal: [Int32], starts: inout [Int32],
-                       ranges: [Range<Int>], blockBytes: Int) {
+                       ranges: [Range<Int>], blockBytes: Int, cancellation: CancellationFlag? = nil) {
         let m = lowerTotal.count
         var bounds = [0]
         var bytes = 0
@@ -199,6 +199,7 @@ package enum SymmetricProductKernel {
                 let cursor = UnsafeMutableBufferPointer(rebasing: lc[(part * m)..<((part + 1) * m)])
                 let rows = ranges[part]
                 for b in 0..<(bounds.count - 1) {
+                    if cancellation?.isCancelled == true { break }
                     let last = min(rows.upperBound, bounds[b + 1])   // rows i ≥ j₁ have no j > i in the block
                     if last <= rows.lowerBound { continue }
                     let blockEnd = bounds[b + 1]

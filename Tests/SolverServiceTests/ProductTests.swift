@@ -36,6 +36,28 @@ struct ProductTests {
         }
     }
 
+    /// A DELETE stops a running product inside the multiply, even one whose rows are few and heavy: A·Aᵀ of a dense
+    /// 1000 × 100 A (10⁸ multiply-adds, seconds in a debug build; the kernels look at the flag at every row).
+    @Test func deleteStopsARunningMultiply() async throws {
+        let h = try await ServiceHarness.start { $0.workers = 1 }
+        defer { Task { await h.stop() } }
+        let m = 1000, n = 100
+        var rng = SplitMix64(seed: 53)
+        let indptr = (0...m).map { $0 * n }
+        let indices = (0..<(m * n)).map { $0 % n }
+        let values = (0..<(m * n)).map { _ in rng.nextUnit() + 0.5 }
+        let body = ["kind": "aat", "A": ["format": "csr", "shape": [m, n], "indptr": indptr, "indices": indices, "values": values]] as [String: Any]
+        let r = try await h.call("POST", "/v1/products", json: body)
+        #expect(r.status == 202, "\(r.text)")
+        let id = try #require(r.json["id"] as? String)
+        _ = try await h.waitState(id, "running")
+        #expect(try await h.call("DELETE", "/v1/jobs/\(id)").status == 202)
+        let done = try await h.waitFinished(id)
+        #expect(done.json["status"] as? String == "cancelled", "\(done.text)")
+        #expect((done.json["note"] as? String) == "cancelled during the multiply", "\(done.text)")
+        #expect(try await h.call("GET", "/v1/jobs/\(id)/result").status != 200)
+    }
+
     @Test func productRefusals() async throws {
         let h = try await ServiceHarness.start { $0.jobMemoryBudget = MemoryBudget(bytes: 1_000_000) }
         defer { Task { await h.stop() } }

@@ -107,13 +107,18 @@ enum JobRunner {
         do {
             c = try input.a.product(input.spec.kind, with: input.b, options: options)
         } catch .cancelled {
-            // Stopped within a block of rows by a DELETE, or by a shutdown (which re-queues the job).
+            // Stopped within a row (or a block of the mirror) by a DELETE, or by a shutdown (which re-queues the job).
             r.state = job.isShutdown ? .queued : .cancelled
+            if r.state == .cancelled { r.note = "cancelled during the multiply" }
             return
         }
         // A cancel (or shutdown) that arrived after the last check discards the result.
         if job.isShutdown { r.state = .queued; return }
-        if job.cancellation.isCancelled { r.state = .cancelled; return }
+        if job.cancellation.isCancelled {
+            r.state = .cancelled
+            r.note = "cancelled after the multiply had finished; its result was discarded"
+            return
+        }
         let names = JobStore.productNames
         try store.writeResult(r.id, name: names.indptr, data: NPYArray.encode(c.rowOffsets))
         try store.writeResult(r.id, name: names.indices, data: NPYArray.encode(c.columnIndices))
