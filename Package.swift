@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         // MARK: - Public API
@@ -32,12 +33,14 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "SolverService",
-            dependencies: ["LeastSquares", "SparseTensor", .product(name: "FlyingSocks", package: "FlyingFox")],
+            dependencies: ["LeastSquares", "SparseTensor", .product(name: "FlyingSocks", package: "FlyingFox"),
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .executableTarget(
             name: "lsq",
             dependencies: ["LeastSquares", "SparseTensor", "SolverService",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
 
         // MARK: - Implementation details
@@ -51,7 +54,8 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "LeastSquaresTests", dependencies: ["LeastSquares", "SparseTensor", "_TestSupport"], swiftSettings: strict),
         .testTarget(name: "LsqCLITests", dependencies: ["LeastSquares", "SparseTensor", "_TestSupport"], swiftSettings: strict),
-        .testTarget(name: "SolverServiceTests", dependencies: ["SolverService", "LeastSquares", "SparseTensor", "_TestSupport"], swiftSettings: strict),
+        .testTarget(name: "SolverServiceTests", dependencies: ["SolverService", "LeastSquares", "SparseTensor", "_TestSupport",
+                                                              .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
     ]
 )
 

@@ -1,6 +1,7 @@
 // SolverService/SolverServer: the embeddable service — durable job queue, solver threads and the HTTP API on one port.
 import Foundation
 import LeastSquares
+import Logging
 import SparseTensor
 
 /// Settings of a `SolverServer`. Defaults are safe for a workstation: loopback only, no token,
@@ -36,9 +37,11 @@ public struct ServiceConfiguration: Sendable {
     public var limits = HTTPLimits()
     /// The solver; defaults to `LeastSquaresSolver.solve`.
     public var solve: SolveFunction = { p, o, c throws(SolverError) in try LeastSquaresSolver.solve(p, options: o, control: c) }
-    /// Diagnostic and access-log lines (never containing the token); nil: silent.
-    public var log: (@Sendable (String) -> Void)?
-    /// Write one access-log line per request to `log`.
+    /// Where the server reports (swift-log; the token never appears): start-up, recovery and shutdown at
+    /// `.notice`, jobs it could not read back at `.warning`, storage failures at `.error`, and one access-log line
+    /// per request at `.info` (method, path, status, time, bytes). nil: silent.
+    public var logger: Logger?
+    /// Write one access-log line per request to `logger`.
     public var accessLog = true
 
     public init(dataDirectory: URL) {
@@ -67,14 +70,14 @@ public final class SolverServer: Sendable {
 
     public init(configuration: ServiceConfiguration) throws {
         self.configuration = configuration
-        let log = configuration.log ?? { _ in }
-        let store = try JobStore(root: configuration.dataDirectory, log: log)
+        let logger = configuration.logger ?? .silent
+        let store = try JobStore(root: configuration.dataDirectory, logger: logger)
         self.store = store
         let settings = JobServiceSettings(
             workers: max(1, configuration.workers), queueLimit: max(0, configuration.queueLimit),
             limits: JobLimits(maxNNZ: configuration.maxJobNNZ, memoryBudget: configuration.jobMemoryBudget),
             jobTimeLimit: configuration.jobTimeLimit, recovery: configuration.recovery, retention: configuration.retention,
-            retryAfterSeconds: configuration.retryAfterSeconds, solve: configuration.solve, log: log)
+            retryAfterSeconds: configuration.retryAfterSeconds, solve: configuration.solve, logger: logger)
         let jobs = JobService(store: store, settings: settings)
         self.jobs = jobs
         let metrics = HTTPMetrics()
@@ -86,15 +89,14 @@ public final class SolverServer: Sendable {
         // Weak: the counter holds the server, which holds this handler.
         let api = ServiceAPI(jobs: jobs, store: store, settings: settings, token: configuration.token, metrics: metrics,
                              connections: { [weak connections] in connections?.value() ?? 0 })
-        let accessLog = configuration.accessLog && configuration.log != nil
+        let accessLog = configuration.accessLog && configuration.logger != nil
         let known: Set<String> = ["GET", "HEAD", "POST", "DELETE", "PUT", "PATCH", "OPTIONS", "-"]
         http = HTTPServer(configuration: httpConfig, handler: api) { exchange in
             var e = exchange
             if !known.contains(e.method) { e.method = "other" }
             metrics.record(e)
             if accessLog {
-                log(String(format: "%@ %@ %d %.2fms in=%d out=%d", e.method, e.path.isEmpty ? "-" : e.path, e.status,
-                           e.seconds * 1000, e.requestBytes, e.responseBytes))
+                logger.info("\(String(format: "%@ %@ %d %.2fms in=%d out=%d", e.method, e.path.isEmpty ? "-" : e.path, e.status, e.seconds * 1000, e.requestBytes, e.responseBytes))")
             }
         }
         connections.bind(http)
@@ -105,12 +107,12 @@ public final class SolverServer: Sendable {
 
     /// Recovers the jobs on disk, starts the workers and listens.
     public func start() async throws {
-        let log = configuration.log ?? { _ in }
+        let logger = configuration.logger ?? .silent
         let r = await jobs.recover()
-        for problem in r.unreadable { log("recovery: unreadable job record \(problem)") }
-        log("recovered \(r.queued) queued, \(r.requeued) re-queued, \(r.interrupted) interrupted, \(r.finished) finished job(s) from \(configuration.dataDirectory.path)")
+        for problem in r.unreadable { logger.warning("recovery: unreadable job record \(problem)") }
+        logger.notice("recovered \(r.queued) queued, \(r.requeued) re-queued, \(r.interrupted) interrupted, \(r.finished) finished job(s) from \(configuration.dataDirectory.path)")
         let purged = await jobs.purgeExpired()
-        if purged > 0 { log("retention: deleted \(purged) finished job(s)") }
+        if purged > 0 { logger.info("retention: deleted \(purged) finished job(s)") }
         try await http.start()
         if let retention = configuration.retention {
             let jobs = self.jobs
@@ -119,7 +121,7 @@ public final class SolverServer: Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(nanoseconds: UInt64(period * 1e9))
                     let n = await jobs.purgeExpired()
-                    if n > 0 { log("retention: deleted \(n) finished job(s)") }
+                    if n > 0 { logger.info("retention: deleted \(n) finished job(s)") }
                 }
             } }
         }
@@ -143,3 +145,8 @@ final class ConnectionCounter: Sendable {
 }
 
 import Synchronization
+
+extension Logger {
+    /// A logger that drops everything (no `logger` configured).
+    static let silent = Logger(label: "lsq.serve", factory: { _ in SwiftLogNoOpLogHandler() })
+}

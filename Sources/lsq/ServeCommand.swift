@@ -2,6 +2,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Logging
 import SolverService
 import Synchronization
 import SparseTensor
@@ -68,8 +69,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-grace"), help: "Seconds running jobs get to finish on shutdown before they are re-queued.")
     var shutdownGrace: Double = 10
 
-    @Flag(help: "No access log (errors and start-up lines only).")
+    @Flag(help: "No access log (start-up, shutdown, warnings and errors only): the same as --log-level notice.")
     var quiet = false
+
+    @Option(name: .customLong("log-level"), help: "Least severe messages written to stderr: trace, debug, info (access log, the default), notice, warning, error or critical.")
+    var logLevel: String?
 
     @Flag(help: ArgumentHelp("Run the bounded loopback load test (scripts/bench-service) against an in-process server on a free port, print a markdown table, and exit.", visibility: .hidden))
     var benchmark = false
@@ -92,6 +96,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard RecoveryPolicy(rawValue: recovery) != nil else { throw ValidationError("--recovery must be requeue or interrupt") }
         for (name, v) in [("header-timeout", headerTimeout), ("idle-timeout", idleTimeout), ("body-timeout", bodyTimeout)] where !(v > 0) {
             throw ValidationError("--\(name) must be > 0 seconds")
+        }
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level '\(logLevel)': expected trace, debug, info, notice, warning, error or critical")
         }
         if let t = token ?? ProcessInfo.processInfo.environment["LSQ_TOKEN"], t.isEmpty {
             throw ValidationError("the token (--token or LSQ_TOKEN) must not be empty")
@@ -126,9 +133,15 @@ struct ServeCommand: AsyncParsableCommand {
         config.limits.headerTimeout = headerTimeout
         config.limits.idleTimeout = idleTimeout
         config.limits.bodyIdleTimeout = bodyTimeout
-        config.accessLog = !quiet
-        let stderr = FileHandle.standardError
-        config.log = { line in stderr.write(Data("lsq serve: \(line)\n".utf8)) }
+        let level = logLevel.flatMap(Logger.Level.init(rawValue:)) ?? (quiet ? .notice : .info)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "lsq.serve")
+        config.accessLog = level <= .info
+        config.logger = logger
 
         let server = try SolverServer(configuration: config)
         let signals = SignalWaiter([SIGTERM, SIGINT])
@@ -137,9 +150,9 @@ struct ServeCommand: AsyncParsableCommand {
         // One unbuffered write, so a supervisor (or a test) reading stdout learns the port at once.
         FileHandle.standardOutput.write(Data("lsq serve: listening on http://\(shown):\(server.port) (data: \(config.dataDirectory.path), workers: \(config.workers)\(config.token == nil ? "" : ", token required"))\n".utf8))
         let signal = await signals.next()
-        config.log?("received signal \(signal); stopping (a second signal exits at once)")
+        logger.notice("received signal \(signal); stopping (a second signal exits at once)")
         await server.stop()
-        config.log?("stopped")
+        logger.notice("stopped")
     }
 }
 

@@ -1,6 +1,7 @@
 // End-to-end tests of the service over loopback sockets: submit → poll → fetch, cancel, load, limits, errors, restart.
 import Foundation
 import Testing
+import Logging
 import LeastSquares
 import SparseTensor
 @testable import SolverService
@@ -209,10 +210,10 @@ struct ServiceTests {
 
     /// Each bad request gets its status, code and a precise message, and the server keeps serving.
     @Test func errorsAreAnsweredPrecisely() async throws {
-        let logLines = Mutex<[String]>([])
+        let logLines = LogLines()
         let h = try await ServiceHarness.start(token: "s3cret-token") { $0.maxJobNNZ = 50; $0.limits.maxBodyBytes = 20_000
             $0.jobMemoryBudget = MemoryBudget(bytes: 1_000_000)
-            $0.log = { line in logLines.withLock { $0.append(line) } } }
+            $0.logger = Logger(label: "test") { _ in CapturingLogHandler(lines: logLines) } }
         defer { Task { await h.stop() } }
         let (a, y) = smallProblem(rows: 8, columns: 3, seed: 7)  // within the 50-nonzero limit below
         let good = solveRequest(a, y)
@@ -275,7 +276,7 @@ struct ServiceTests {
         #expect(metrics.text.contains("lsq_http_requests_total{method=\"GET\",route=\"/v1/jobs\",status=\"401\"}"))
         // The token never reaches the logs or metrics (the wrong one either).
         #expect(!metrics.text.contains("s3cret"))
-        let lines = logLines.withLock { $0 }
+        let lines = logLines.all
         #expect(lines.count > cases.count, "one access-log line per request")
         #expect(lines.contains { $0.contains("POST /v1/jobs 401") })
         #expect(!lines.contains { $0.contains("s3cret") || $0.contains("wr0ng-guess") || $0.contains("Bearer") })
@@ -346,4 +347,27 @@ struct ServiceTests {
 func bigNNZ() -> String {
     let n = 60
     return #"{"A": {"format":"coo","shape":[2,\#(n)],"rows":[\#((0..<n).map { _ in "0" }.joined(separator: ","))],"cols":[\#((0..<n).map(String.init).joined(separator: ","))],"values":[\#((0..<n).map { _ in "1" }.joined(separator: ","))]}, "y":[1,2]}"#
+}
+
+/// A swift-log handler that keeps each message with its level and metadata, for tests of what the server logs.
+struct CapturingLogHandler: LogHandler {
+    let lines: LogLines
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
+        lines.append("\(event.level) \(event.message)" + (all.isEmpty ? "" : " \(all)"))
+    }
+}
+
+final class LogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
 }

@@ -1,5 +1,6 @@
 // SolverService/Jobs/BackgroundFlush: fsyncs finished jobs' files in batches, off the path of any response.
 import Foundation
+import Logging
 import Synchronization
 
 /// Flushes files that were published with `DurableFile.Durability.processCrash` (write, rename, no fsync)
@@ -20,15 +21,15 @@ final class BackgroundFlush: Sendable {
     private let delay: Double
     private let pending = Mutex(Pending())
     private let queue = DispatchQueue(label: "lsq.store.flush", qos: .utility)
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
 
     /// - Parameters:
     ///   - directory: the directory whose entries (the renames) are made durable after the files.
     ///   - delay: seconds to gather a batch before flushing it.
-    init(directory: URL, delay: Double = 0.2, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    init(directory: URL, delay: Double = 0.2, logger: Logger = .silent) {
         self.directory = directory
         self.delay = delay
-        self.log = log
+        self.logger = logger
     }
 
     /// Queues files (already renamed into `directory`) for a flush.
@@ -58,7 +59,7 @@ final class BackgroundFlush: Sendable {
             for f in files { try DurableFile.sync(f, ignoringMissing: true) }
             try DurableFile.syncDirectory(directory)
         } catch {
-            log("store: background flush failed (a power loss may make these jobs run again): \(error)")
+            logger.error("store: background flush failed (a power loss may make these jobs run again): \(error)")
         }
     }
 }

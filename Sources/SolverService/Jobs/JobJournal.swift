@@ -5,6 +5,7 @@ import Glibc
 import Musl
 #endif
 import Foundation
+import Logging
 import Synchronization
 
 /// A write-ahead log of accepted submissions.
@@ -88,14 +89,14 @@ final class JobJournal: Sendable {
     private let delay: Double
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "lsq.store.journal", qos: .utility)
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
 
     /// - Parameter delay: seconds to gather a batch of entries before writing their `.job` files.
-    init(directory: URL, jobsDirectory: URL, delay: Double = 0.2, log: @escaping @Sendable (String) -> Void) {
+    init(directory: URL, jobsDirectory: URL, delay: Double = 0.2, logger: Logger) {
         self.directory = directory
         self.jobsDirectory = jobsDirectory
         self.delay = delay
-        self.log = log
+        self.logger = logger
     }
 
     // MARK: - Appending
@@ -180,7 +181,7 @@ final class JobJournal: Sendable {
                 self.state.withLock { $0.spare = segment; $0.preparing = false }
             } catch {
                 self.state.withLock { $0.preparing = false }
-                self.log("store: cannot prepare a journal segment (submissions are stored as files meanwhile): \(error)")
+                self.logger.warning("store: cannot prepare a journal segment (submissions are stored as files meanwhile): \(error)")
             }
         }
     }
@@ -254,7 +255,7 @@ final class JobJournal: Sendable {
             for segment in finished { unlink(segment.url.path) }
             if !finished.isEmpty { try DurableFile.syncDirectory(directory) }
         } catch {
-            log("store: cannot write journaled jobs as files (retrying; they are safe in the journal): \(error)")
+            logger.error("store: cannot write journaled jobs as files (retrying; they are safe in the journal): \(error)")
             scheduleMaterialize()
         }
     }

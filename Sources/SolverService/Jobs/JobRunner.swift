@@ -21,7 +21,7 @@ enum JobRunner {
         DispatchQueue.global().asyncAfter(deadline: .now() + runningRecordDelay) { [r] in
             job.recordRunning {
                 do { try store.save(r, durability: .processCrash) } catch {
-                    settings.log("job \(r.id): cannot save the running state: \(error)")
+                    settings.logger.error("job \(r.id): cannot save the running state: \(error)")
                 }
             }
         }
@@ -68,7 +68,7 @@ enum JobRunner {
                 try store.save(r)
             }
         } catch {
-            settings.log("job \(r.id): cannot save the final state: \(error)")
+            settings.logger.error("job \(r.id): cannot save the final state: \(error)")
         }
         return r
     }

@@ -1,6 +1,7 @@
 // SolverService/Jobs/JobService: the actor that owns the queue — admission, dispatch to solver threads, cancel, recovery, shutdown.
 import Foundation
 import LeastSquares
+import Logging
 import SparseTensor
 import Synchronization
 
@@ -35,7 +36,7 @@ struct JobServiceSettings: Sendable {
     var retention: Double?
     var retryAfterSeconds: Int
     var solve: SolveFunction
-    var log: @Sendable (String) -> Void
+    var logger: Logger
 }
 
 /// The live state of a running job, shared with its solver thread.
@@ -145,7 +146,7 @@ actor JobService {
                     r.error = ErrorRecord(code: "interrupted", message: "the server stopped while this job was running; resubmit it to run it again")
                     interrupted += 1
                 }
-                do { try store.save(r) } catch { settings.log("recovery: cannot save job \(r.id): \(error)") }
+                do { try store.save(r) } catch { settings.logger.error("recovery: cannot save job \(r.id): \(error)") }
             case .queued:
                 queued += 1
             default:
@@ -374,7 +375,7 @@ actor JobService {
         let hard = Date().addingTimeInterval(5)
         while !running.isEmpty, Date() < hard { try? await Task.sleep(nanoseconds: 20_000_000) }
         if !running.isEmpty {
-            settings.log("shutdown: \(running.count) job(s) did not stop in time; they stay 'running' on disk and are recovered at the next start")
+            settings.logger.warning("shutdown: \(running.count) job(s) did not stop in time; they stay 'running' on disk and are recovered at the next start")
         }
         // Finished jobs' files still waiting for their background fsync.
         store.flusher.flushNow()

@@ -1,5 +1,6 @@
 // SolverService/Jobs/JobStore: the data directory — a few flat files per job, written so that a crash never loses an accepted job.
 import Foundation
+import Logging
 import SparseTensor
 #if canImport(Glibc)
 import Glibc
@@ -44,14 +45,14 @@ struct JobStore: Sendable {
     static let trailerMagic = Data("LSQJOB01".utf8)
 
     /// - Parameter journalDelay: seconds before journaled jobs get their `.job` files (tests make it long).
-    init(root: URL, journalDelay: Double = 0.2, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+    init(root: URL, journalDelay: Double = 0.2, logger: Logger = .silent) throws {
         self.root = root
         for dir in [root, root.appendingPathComponent("jobs", isDirectory: true), root.appendingPathComponent("incoming", isDirectory: true)] {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         }
-        flusher = BackgroundFlush(directory: root.appendingPathComponent("jobs", isDirectory: true), log: log)
+        flusher = BackgroundFlush(directory: root.appendingPathComponent("jobs", isDirectory: true), logger: logger)
         journal = JobJournal(directory: root.appendingPathComponent("journal", isDirectory: true),
-                             jobsDirectory: root.appendingPathComponent("jobs", isDirectory: true), delay: journalDelay, log: log)
+                             jobsDirectory: root.appendingPathComponent("jobs", isDirectory: true), delay: journalDelay, logger: logger)
     }
 
     private func prefix(_ id: UUID) -> String { id.uuidString.lowercased() }
