@@ -25,7 +25,7 @@ let package = Package(
         // MARK: - Public API
         .target(
             name: "SparseTensor",
-            dependencies: ["CSuiteSparse", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["CSuiteSparse", "CFileGuard", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict),
         .target(
             name: "LeastSquares",
@@ -45,6 +45,7 @@ let package = Package(
 
         // MARK: - Implementation details
         .systemLibrary(name: "CSuiteSparse", path: "Sources/CSuiteSparse"),
+        .target(name: "CFileGuard"),
 
         .target(name: "_TestSupport", dependencies: ["SparseTensor"], path: "Tests/_TestSupport", exclude: ["README.md"],
                 swiftSettings: strict),

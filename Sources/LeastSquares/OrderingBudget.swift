@@ -33,6 +33,6 @@ enum OrderingBudget {
         cc.pointee.nmethods = 1
         cc.pointee.method.0.ordering = Int32(CHOLMOD_AMD)
         cc.pointee.postorder = 1
-        return "CHOLMOD: ordering by AMD only (METIS, tried by default when AMD's fill is poor, would need more than the memory budget)"
+        return "CHOLMOD: ordering by AMD only (METIS, tried by default when AMD's fill is poor, might not fit the memory budget: lsq allows it with a 5× margin over AMD's bytes)"
     }
 }

@@ -1,5 +1,5 @@
 // SparseTensor/FileBytes: a whole input file as read-only bytes (memory-mapped), and atomic output files.
-import CSuiteSparse
+import CFileGuard
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -32,21 +32,29 @@ func openForReading(_ path: String) throws(SparseError) -> (fd: Int32, info: sta
 /// A file's bytes, mapped read-only for the lifetime of the value (no copy; pages come in as the parser touches them).
 /// Empty files are not mapped (mmap rejects length 0).
 ///
-/// Another process may truncate the file while it is read (a pipeline rewriting it with `>`, say). Touching a
-/// mapped page past the new end raises SIGBUS, which would end lsq; the mapping is therefore registered with the
-/// truncation guard of the C shim (`lsq_guard_register`), which answers such a fault with a zero page, and
-/// `withBytes` then throws an error that says what happened instead of returning what was parsed.
+/// Another process may change the file while it is read (a pipeline rewriting it with `>`, say). Touching a mapped
+/// page past a new, shorter end raises SIGBUS, which would end lsq: the mapping is registered with the truncation
+/// guard (`CFileGuard`), which answers such a fault with a zero page. `withBytes` then throws an error that says
+/// what happened instead of returning what was parsed — also when the file's size or modification time changed
+/// without a fault (a cut inside the last page, or a rewrite in place).
 final class MappedFile {
     let path: String
     let count: Int
     private let base: UnsafeMutableRawPointer?
+    /// Kept open to compare the file's size and modification time after the read with those at the start.
+    private let fd: Int32
+    private let opened: stat
     private let guardSlot: Int32
 
     init(path: String) throws(SparseError) {
         self.path = path
         let (fd, info) = try openForReading(path)
-        defer { close(fd) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, reason: "not a regular file") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw .io(path: path, reason: "not a regular file")
+        }
+        self.fd = fd
+        opened = info
         count = Int(info.st_size)
         if count == 0 {
             base = nil
@@ -54,7 +62,11 @@ final class MappedFile {
             return
         }
         let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
-        guard let p, p != MAP_FAILED else { throw .io(path: path, reason: "cannot map \(count) bytes: \(errnoDescription())") }
+        guard let p, p != MAP_FAILED else {
+            let reason = "cannot map \(count) bytes: \(errnoDescription())"
+            close(fd)
+            throw .io(path: path, reason: reason)
+        }
         #if canImport(Glibc)
         _ = madvise(p, count, MADV_SEQUENTIAL)
         #endif
@@ -65,17 +77,22 @@ final class MappedFile {
     deinit {
         lsq_guard_unregister(guardSlot)
         if let base { munmap(base, count) }
+        close(fd)
     }
 
-    /// The bytes, valid inside `body` only. Throws `.io` naming the file if it was truncated while `body` read it
-    /// (whatever `body` returned or threw from the zeros it saw then).
+    /// The bytes, valid inside `body` only. Throws `.io` naming the file if it was truncated or rewritten while
+    /// `body` read it (whatever `body` returned or threw from what it saw then).
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws(SparseError) -> R) throws(SparseError) -> R {
         let result: Result<R, SparseError>
         do throws(SparseError) { result = .success(try body(UnsafeRawBufferPointer(start: base, count: count))) } catch { result = .failure(error) }
-        if lsq_guard_faults_in(guardSlot) > 0 {
-            var now = stat()
-            let size = stat(path, &now) == 0 ? "\(now.st_size) bytes now" : "gone now"
-            throw .io(path: path, reason: "the file shrank while it was being read (\(count) bytes when opened, \(size)): "
+        var now = stat()
+        let statted = fstat(fd, &now) == 0
+        let truncated = lsq_guard_faults_in(guardSlot) > 0 || (statted && Int(now.st_size) < count)
+        let rewritten = statted && (Int(now.st_size) != count || now.st_mtim.tv_sec != opened.st_mtim.tv_sec
+                                    || now.st_mtim.tv_nsec != opened.st_mtim.tv_nsec)
+        if truncated || rewritten {
+            let sizes = "\(count) bytes when opened, \(statted ? "\(now.st_size) bytes" : "unknown") now"
+            throw .io(path: path, reason: "the file \(truncated ? "shrank" : "changed") while it was being read (\(sizes)): "
                       + "another process truncated or rewrote it; nothing was read from it — read it again once it is complete")
         }
         return try result.get()

@@ -72,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "No access log (start-up, shutdown, warnings and errors only): the same as --log-level notice.")
     var quiet = false
 
-    @Option(name: .customLong("log-level"), help: "Least severe messages written to stderr: trace, debug, info (access log, the default), notice, warning, error or critical.")
+    @Option(name: .customLong("log-level"), help: "Least severe messages written to stderr: trace, debug, info (access log, the default), notice, warning, error or critical; overrides --quiet.")
     var logLevel: String?
 
     @Flag(help: ArgumentHelp("Run the bounded loopback load test (scripts/bench-service) against an in-process server on a free port, print a markdown table, and exit.", visibility: .hidden))

@@ -73,6 +73,8 @@ struct FastJSONTests {
               #"{"values":[1],"indices":[],"mode":"a","mode":"b"}"#,      // a duplicate key
               #"{"values":[1],"indices":[],"mode":"a","seed":18446744073709551615}"#, // UInt64 beyond Int
               #"{"values":[1e400],"indices":[],"mode":"a"}"#,             // not finite
+              #"{"values":[1e-400],"indices":[],"mode":"a"}"#,            // a nonzero that rounds to 0
+              #"{"values":[2e-324],"indices":[],"mode":"a"}"#,
               #"{"values":[01],"indices":[],"mode":"a"}"#,                // not JSON
               #"{"values":[1,],"indices":[],"mode":"a"}"#,
               #"{"values":[1],"indices":[],"mode":"a"} x"#,

@@ -415,5 +415,22 @@ struct IOBadInputTests {
         // The guard is per mapping: the next read of a complete file works.
         try Data(text.utf8).write(to: url)
         #expect(try MatrixIO.readMatrix(at: url).matrix.nnz > 0)
+        // Rewritten in place, same size (no fault): its modification time gives it away. (Set explicitly: two
+        // writes within one tick of the kernel's clock can carry the same time.)
+        var rewrite = ReadOptions()
+        rewrite.tuning = options.tuning
+        rewrite.progress = { _, _ in
+            let fd = open(path, O_WRONLY)
+            _ = pwrite(fd, "9", 1, size - 3)
+            var times = [timespec(tv_sec: time(nil) + 10, tv_nsec: 0), timespec(tv_sec: time(nil) + 10, tv_nsec: 0)]
+            _ = futimens(fd, &times)
+            close(fd)
+        }
+        let changed = expectSparseError { () throws(SparseError) in _ = try MatrixIO.readMatrix(at: url, options: rewrite) }
+        guard case let .io(_, why)? = changed else {
+            Issue.record("expected an I/O error, got \(String(describing: changed))")
+            return
+        }
+        #expect(why.contains("changed while it was being read"), "\(why)")
     }
 }

@@ -10,7 +10,7 @@ import SparseTensor
 /// check and message of the documents stays in one place.
 ///
 /// It never decides differently from JSONDecoder: anything outside the subset (escapes or non-ASCII in strings,
-/// duplicate keys, nesting deeper than 64, a non-finite number), and any value JSONDecoder would convert or refuse
+/// duplicate keys, nesting deeper than 64, a number that overflows or underflows to 0), and any value JSONDecoder would convert or refuse
 /// (a missing key, a type mismatch, a number that is not an exact `Int`, strings such as "NaN"), makes `decode`
 /// return nil, and the caller decodes the body with JSONDecoder instead. The fallback is sticky: one inside a `try?`
 /// (VectorDocument tries an object first) still sends the whole body to JSONDecoder.
@@ -127,6 +127,14 @@ struct FastJSONParser {
         let tokenEnd = i
         var j = start
         guard let v = decimal.parseDouble(b, &j, tokenEnd), j == tokenEnd, v.isFinite else { return nil }
+        // A nonzero decimal that rounds to 0 (1e-400): JSONDecoder refuses it as not representable.
+        if v == 0 {
+            for k in start..<tokenEnd {
+                let c = b[k]
+                if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { break }
+                if c >= 0x31 && c <= 0x39 { return nil }
+            }
+        }
         var integer: Int?
         if integerEnd == tokenEnd {
             let negative = b[start] == UInt8(ascii: "-")

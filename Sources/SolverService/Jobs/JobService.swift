@@ -44,24 +44,36 @@ final class RunningJob: Sendable {
     let cancellation = CancellationFlag()
     private let stopping = Atomic<Bool>(false)
     let progress = Mutex<SolverProgress?>(nil)
-    private let recording = Mutex<(recorded: Bool, finished: Bool)>((false, false))
+    /// Where the running record stands: pending → saving → saved, or pending → finished (a solve done before the
+    /// timer, which then writes nothing). Atomic, so the actor's reads never wait for the file write.
+    private let recording = Atomic<Int>(Recording.pending)
+    private enum Recording {
+        static let pending = 0, saving = 1, saved = 2, finished = 3
+    }
 
     /// Whether the running state is saved. Until then the API shows the job as queued: a client that saw
     /// `running` must find the job running (or interrupted) after a crash, never queued as if nothing had happened.
-    var isRecordedRunning: Bool { recording.withLock { $0.recorded } }
+    var isRecordedRunning: Bool { recording.load(ordering: .acquiring) == Recording.saved }
 
     /// Saves the running state with `save`, unless the solve has finished meanwhile (its final record follows).
     /// Called by a timer `JobRunner.runningRecordDelay` after the job starts.
     func recordRunning(_ save: () -> Void) {
-        recording.withLock { state in
-            guard !state.finished, !state.recorded else { return }
-            save()
-            state.recorded = true
-        }
+        guard recording.compareExchange(expected: Recording.pending, desired: Recording.saving, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        save()
+        recording.store(Recording.saved, ordering: .releasing)
     }
 
-    /// The solve is over: from now on only the final record is written (after a running save in progress, if any).
-    func finishRunning() { recording.withLock { $0.finished = true } }
+    /// The solve is over: from now on only the final record is written. If the timer is writing the running
+    /// record right now, waits for it (one small file write), so that the final record is written after it.
+    func finishRunning() {
+        while true {
+            let (exchanged, current) = recording.compareExchange(expected: Recording.pending, desired: Recording.finished,
+                                                                 ordering: .acquiringAndReleasing)
+            if exchanged || current != Recording.saving { return }
+            usleep(100)
+        }
+    }
 
     /// The server is shutting down: a cancelled solve is re-queued, not reported cancelled.
     var isShutdown: Bool { stopping.load(ordering: .relaxed) }
@@ -211,21 +223,29 @@ actor JobService {
     // MARK: - Reading
 
     func view(_ id: UUID) -> JobView? {
-        guard var r = records[id] else { return nil }
-        let job = running[id]
-        if r.state == .running, let job, !job.isRecordedRunning {
-            // Dispatched, but the solver thread has not saved that yet: on disk (and so after a
-            // crash) it is still queued, and nothing of it has run.
-            r.state = .queued
-            r.startedAt = nil
-            r.attempts -= 1
-        }
-        return JobView(record: r, progress: job?.progress.withLock { $0 })
+        guard let r = records[id] else { return nil }
+        return view(of: r)
+    }
+
+    /// The record as the API shows it (everywhere: status, lists, cancellation, metrics). A dispatched job whose
+    /// running state is not saved yet is still queued: that is what the disk says, and so what a restart would find.
+    private func visible(_ record: JobRecord) -> JobRecord {
+        guard record.state == .running, let job = running[record.id], !job.isRecordedRunning else { return record }
+        var r = record
+        r.state = .queued
+        r.startedAt = nil
+        r.attempts -= 1
+        return r
+    }
+
+    private func view(of record: JobRecord) -> JobView {
+        let r = visible(record)
+        return JobView(record: r, progress: r.state == .running ? running[r.id]?.progress.withLock { $0 } : nil)
     }
 
     /// Jobs in submission order, optionally of one state.
     func list(offset: Int, limit: Int, state: JobState?) -> (jobs: [JobView], total: Int) {
-        let ids = state == nil ? ordered : ordered.filter { records[$0]?.state == state }
+        let ids = state == nil ? ordered : ordered.filter { records[$0].map(visible)?.state == state }
         let page = ids.dropFirst(offset).prefix(limit)
         return (page.compactMap { view($0) }, ids.count)
     }
@@ -233,7 +253,7 @@ actor JobService {
     func statistics() -> JobStats {
         var s = stats
         s.byState = [:]
-        for r in records.values { s.byState[r.state, default: 0] += 1 }
+        for r in records.values { s.byState[visible(r).state, default: 0] += 1 }
         s.queueDepth = queueDepth
         s.running = running.count
         s.workers = settings.workers
@@ -270,7 +290,7 @@ actor JobService {
             r.cancelRequested = true
             records[id] = r
             running[id]?.cancellation.cancel()
-            return .stopping(JobView(record: r, progress: running[id]?.progress.withLock { $0 }))
+            return .stopping(view(of: r))
         case .cancelled:
             return .unchanged(JobView(record: r))
         case .succeeded, .failed, .interrupted:
