@@ -120,4 +120,63 @@ struct FastJSONTests {
             #expect(viaFast == viaReference, "\(bad)")
         }
     }
+
+    @Test("random and mutated documents: whenever the fast path answers, JSONDecoder gives the same answer")
+    func neverDisagrees() throws {
+        var rng = SplitMix64(seed: 4242)
+        func pick<T>(_ options: [T]) -> T { options[Int(rng.next() % UInt64(options.count))] }
+        // Mostly valid pieces (so that many documents decode), sometimes an edge case or a wrong one.
+        func often() -> Bool { rng.next() % 8 != 0 }
+        func number() -> String {
+            if often() { return pick(["0", "-0", "1", "-17", "3.25", "1e5", "2E-3", "-0.0e+0", "123456789012345678", "1.5e+07",
+                                      "\(rng.nextUnit())", "\(Int(rng.next() % 1000))", "\(-rng.nextUnit() * 1e-300)"]) }
+            return pick(["1234567890123456789012", "9007199254740993", "1e-320", "4.9e-324", "1e-400", "1.7976931348623157e308",
+                         "1e309", "01", "1.", ".5", "+1", "1e", "0x10", "NaN", "-"])
+        }
+        func array(integers: Bool) -> String {
+            let n = Int(rng.next() % 5)
+            let sep = often() ? pick([",", " , ", ",\n"]) : pick([",,", " "])
+            return "[" + (0..<n).map { _ in
+                often() ? (integers ? "\(Int(rng.next() % 100_000))" : number()) : pick([number(), "\"x\"", "null", "true", "1.0"])
+            }.joined(separator: sep) + "]"
+        }
+        func value(_ key: String) -> String {
+            switch key {
+            case "values", "empty": return often() ? array(integers: false) : pick(["null", "{}", number()])
+            case "indices": return often() ? array(integers: true) : pick([array(integers: false), "null", number()])
+            case "tol": return often() ? number() : pick(["null", "\"1\"", "[1]"])
+            case "count", "seed": return often() ? "\(Int(rng.next() % 1_000_000))" : pick([number(), "null", "-5", "1.0", "[1]"])
+            case "mode": return often() ? pick(["\"lsqr\"", "\"a b\"", "\"\""]) : pick(["\"\\u0041\"", "5", "null", "\"é\""])
+            default: return pick(["{\"name\": \"n\", \"flag\": true}", "{\"name\": \"n\"}", "{\"flag\": false}", "null", "[]"])
+            }
+        }
+        let keys = ["values", "indices", "tol", "count", "seed", "mode", "nested", "empty", "extra"]
+        var answered = 0
+        for _ in 0..<3000 {
+            var members: [String] = []
+            for key in keys where ["values", "indices", "mode"].contains(key) ? often() : rng.next() % 2 == 0 {
+                members.append("\"\(key)\": \(value(key))")
+            }
+            if rng.next() % 10 == 0 { members.append("\"mode\": \"again\"") }
+            var text = "{" + members.shuffled(using: &rng).joined(separator: pick([",", ", ", ",\n\t"])) + "}"
+            // Sometimes a byte is changed, dropped or repeated.
+            if rng.next() % 6 == 0, !text.isEmpty {
+                var bytes = Array(text.utf8)
+                let at = Int(rng.next() % UInt64(bytes.count))
+                switch rng.next() % 3 {
+                case 0: bytes[at] = pick(Array("{}[]\",:0-e. a".utf8))
+                case 1: bytes.remove(at: at)
+                default: bytes.insert(bytes[at], at: at)
+                }
+                text = String(decoding: bytes, as: UTF8.self)
+            }
+            let (fast, reference) = try both(Probe.self, text)
+            if let fast {
+                answered += 1
+                #expect(reference != nil && fast == reference!, "\(text)")
+                #expect(fast.values.map { $0.bitPattern } == reference?.values.map { $0.bitPattern }, "\(text)")
+            }
+        }
+        #expect(answered > 200, "the generator should produce documents the fast path decodes")
+    }
 }
