@@ -19,12 +19,27 @@ public enum Fixtures {
     public static func shared(_ name: String) -> URL { sharedData.appendingPathComponent(name) }
     public static func data(_ name: String) -> URL { repositoryRoot.appendingPathComponent("data").appendingPathComponent(name) }
 
-    /// A fresh temporary directory, removed by the caller (or left for inspection on failure).
+    /// A fresh temporary directory, removed by the caller or left for inspection; the first call of a test process
+    /// removes those that earlier runs left more than an hour ago.
     public static func temporaryDirectory() -> URL {
+        _ = staleDirectoriesRemoved
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lsq-test-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    private static let staleDirectoriesRemoved: Bool = {
+        let fm = FileManager.default
+        let root = fm.temporaryDirectory
+        let cutoff = Date().addingTimeInterval(-3600)
+        for name in (try? fm.contentsOfDirectory(atPath: root.path)) ?? [] where name.hasPrefix("lsq-test-") {
+            let url = root.appendingPathComponent(name)
+            if let modified = try? fm.attributesOfItem(atPath: url.path)[.modificationDate] as? Date, modified < cutoff {
+                try? fm.removeItem(at: url)
+            }
+        }
+        return true
+    }()
 }
 
 /// Dense references for small matrices.
