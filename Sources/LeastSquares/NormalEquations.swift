@@ -83,8 +83,9 @@ public enum NormalEquations {
                 // F stays alive, and cholmod_l_factorize_p also holds Fᵀ while it works: both count.
                 let operandBytes = StorageBytes.cholmod(outer: f.columnCount, nnz: Double(rows.nnz))
                     + StorageBytes.cholmod(outer: gramOrder, nnz: Double(rows.nnz))
-                let gram = dual ? "W^½AAᵀW^½ + λ₂I" : "AᵀWA + λ₂I"
-                let remaining = MemoryBudget(bytes: max(0, budget.bytes - Int(min(operandBytes, 9e18))))
+                let weighted = problem.sampleWeights != nil
+                let gram = (dual ? (weighted ? "W^½AAᵀW^½" : "AAᵀ") : (weighted ? "AᵀWA" : "AᵀA")) + (λ2 > 0 ? " + λ₂I" : "")
+                let remaining = budget.holding(operandBytes, by: "A's copies for CHOLMOD")
                 // The analysis orders the pattern of F·Fᵀ, which CHOLMOD forms itself: checked before it does.
                 let amdBytes = try OrderingBudget.checkAMD(dual ? .aat : .ata, of: problem.matrix, budget: remaining,
                                                            for: "the Cholesky factorization of \(gram)")

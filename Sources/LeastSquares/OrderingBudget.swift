@@ -28,7 +28,7 @@ enum OrderingBudget {
     /// Limits CHOLMOD's analysis to AMD (no METIS fallback) when METIS would not fit the budget with the margin
     /// above; returns a diagnostic saying so, or nil when the default strategy stays.
     static func restrictToAMDIfNeeded(_ context: CholmodContext, amdBytes: Double, budget: MemoryBudget) -> String? {
-        guard Double(budget.bytes) < metisMargin * amdBytes else { return nil }
+        guard budget.available < metisMargin * amdBytes else { return nil }
         let cc = context.common
         cc.pointee.nmethods = 1
         cc.pointee.method.0.ordering = Int32(CHOLMOD_AMD)

@@ -61,7 +61,7 @@ public enum SparseQR {
             // Bytes of factorizations kept alive while another one is made: they count against the budget.
             var held = 0.0
             func remaining(_ more: Double = 0) -> MemoryBudget {
-                MemoryBudget(bytes: max(0, budget.bytes - Int(min(held + more, 9e18))))
+                budget.holding(held, by: "the factorizations kept").holding(more, by: "the copy for SPQR")
             }
             // Stop between phases when asked to.
             func interrupted() -> Bool {

@@ -9,8 +9,24 @@ import Foundation
 /// that are already resident and for the operating system.
 public struct MemoryBudget: Sendable, Equatable, CustomStringConvertible {
     public var bytes: Int
+    /// Bytes of the budget already taken by data that stays allocated meanwhile, and what holds them
+    /// (`holding(_:by:)`): every check counts them in and names them, so a refusal quotes the whole budget.
+    public private(set) var held: Double = 0
+    public private(set) var heldBy: [String] = []
 
     public init(bytes: Int) { self.bytes = max(0, bytes) }
+
+    /// This budget while `bytes` more stay allocated by `what` (A's copies during a factorization, say).
+    public func holding(_ bytes: Double, by what: String) -> MemoryBudget {
+        var b = self
+        guard bytes > 0 else { return b }
+        b.held += bytes
+        b.heldBy.append("\(ByteCount.format(bytes)) held by \(what)")
+        return b
+    }
+
+    /// Bytes left for new allocations.
+    public var available: Double { max(0, Double(bytes) - held) }
 
     /// Half of physical memory, or `LSQ_MAX_MEMORY` when set and valid.
     public static var `default`: MemoryBudget {
@@ -24,9 +40,12 @@ public struct MemoryBudget: Sendable, Equatable, CustomStringConvertible {
     public static let unlimited = MemoryBudget(bytes: Int.max)
 
     /// Throws `exceedsMemoryBudget` when `bytes` (possibly astronomically large, hence `Double`) exceeds the budget.
+    /// With bytes `held`, the need is `bytes` plus those, and the detail names them.
     public func check(_ bytes: Double, for what: @autoclosure () -> String, detail: @autoclosure () -> String = "") throws(SparseError) {
-        guard bytes.isFinite, bytes <= Double(self.bytes) else {
-            throw .exceedsMemoryBudget(what: what(), bytes: bytes, budget: self.bytes, detail: detail())
+        let need = bytes + held
+        guard need.isFinite, need <= Double(self.bytes) else {
+            let parts = [detail()].filter { !$0.isEmpty } + (heldBy.isEmpty ? [] : ["with \(heldBy.joined(separator: " and ")) meanwhile"])
+            throw .exceedsMemoryBudget(what: what(), bytes: need, budget: self.bytes, detail: parts.joined(separator: "; "))
         }
     }
 
