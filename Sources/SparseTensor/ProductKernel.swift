@@ -5,7 +5,7 @@
 ///
 /// ```
 /// symbolic:  |C_i,:| = |∪_{k ∈ L_i,:} pattern(R_k,:)|        (marker array over C's columns)
-/// numeric:   C_i,: = Σ_{k ∈ L_i,:} l_ik · R_k,:                 (dense accumulator + marker, then sort the row)
+/// numeric:   C_i,: = Σ_{k ∈ L_i,:} l_ik · R_k,:                 (dense accumulator + marker, then sort the row: `IndexSort`)
 /// ```
 /// The symbolic pass gives the exact nnz, which is checked against the memory budget before C is allocated.
 /// Rows are split across workers in ranges of equal multiply-add work, each worker with its own
@@ -58,8 +58,10 @@ package enum ProductKernel {
         try checkCancelled()
         for i in 0..<m { offsets[i + 1] += offsets[i] }
         let nnz = offsets[m]
-        try budget.check(StorageBytes.compressed(outer: m, nnz: Double(nnz)), for: "The product \(label)",
-                         detail: "exact nnz \(nnz) from the symbolic pass")
+        // C, and each running worker's marker, accumulator and sort scratch (4 + 8 + 4 bytes a column of C).
+        let workspace = Double(min(ranges.count, Parallelism.workerCount)) * Double(p) * 16
+        try budget.check(StorageBytes.compressed(outer: m, nnz: Double(nnz)) + workspace, for: "The product \(label)",
+                         detail: "exact nnz \(nnz) from the symbolic pass, and \(ByteCount.format(workspace)) of per-worker workspace")
 
         // Numeric pass. Every position of C is written exactly once, so the arrays start uninitialised.
         var values: [Double] = []
@@ -71,7 +73,10 @@ package enum ProductKernel {
             Parallelism.run(ranges.count) { part in
                 var marker = [Int32](repeating: -1, count: p)
                 var accumulator = [Double](repeating: 0, count: p)
+                var sortScratch = [Int32](repeating: 0, count: p)
+                var sortCounts = [Int](repeating: 0, count: 256)
                 marker.withUnsafeMutableBufferPointer { mark in accumulator.withUnsafeMutableBufferPointer { acc in
+                sortScratch.withUnsafeMutableBufferPointer { scratch in sortCounts.withUnsafeMutableBufferPointer { counts in
                     for i in ranges[part] {
                         if cancellation?.isCancelled == true { break }   // every row: one load, against a row's work
                         let row = Int32(truncatingIfNeeded: i)
@@ -93,11 +98,11 @@ package enum ProductKernel {
                             }
                         }
                         // Sort the row's columns, then gather its values.
-                        var rowColumns = UnsafeMutableBufferPointer(rebasing: ci[base..<(base + length)])
-                        rowColumns.sort()
+                        IndexSort.sort(UnsafeMutableBufferPointer(rebasing: ci[base..<(base + length)]),
+                                       scratch: scratch.baseAddress!, counts: counts.baseAddress!, bound: p)
                         for t in base..<(base + length) { cv[t] = acc[Int(ci[t])] }
                     }
-                }}
+                }}}}
             }
         }}}}}}}
         cvCount = nnz

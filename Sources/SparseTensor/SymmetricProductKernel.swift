@@ -119,8 +119,10 @@ package enum SymmetricProductKernel {
             }
         }
         let nnz = offsets[m]
-        try budget.check(StorageBytes.compressed(outer: m, nnz: Double(nnz)), for: "The product \(label)",
-                         detail: "exact nnz \(nnz) from the symbolic pass")
+        // C, and each running worker's marker, accumulator and sort scratch (4 + 8 + 4 bytes a column).
+        let workspace = Double(min(ranges.count, Parallelism.workerCount)) * Double(m) * 16
+        try budget.check(StorageBytes.compressed(outer: m, nnz: Double(nnz)) + workspace, for: "The product \(label)",
+                         detail: "exact nnz \(nnz) from the symbolic pass, and \(ByteCount.format(workspace)) of per-worker workspace")
 
         // Numeric pass and mirror. Every position of C is written exactly once (the symbolic pass counted them),
         // so the arrays start uninitialised rather than zeroed first.
@@ -133,7 +135,10 @@ package enum SymmetricProductKernel {
                     Parallelism.run(ranges.count) { part in
                         var marker = [Int32](repeating: -1, count: m)
                         var accumulator = [Double](repeating: 0, count: m)
+                        var sortScratch = [Int32](repeating: 0, count: m)
+                        var sortCounts = [Int](repeating: 0, count: 256)
                         marker.withUnsafeMutableBufferPointer { mark in accumulator.withUnsafeMutableBufferPointer { acc in
+                        sortScratch.withUnsafeMutableBufferPointer { scratch in sortCounts.withUnsafeMutableBufferPointer { counts in
                             for i in ranges[part] {
                                 if cancellation?.isCancelled == true { break }
                                 let row = Int32(truncatingIfNeeded: i)
@@ -154,11 +159,11 @@ package enum SymmetricProductKernel {
                                         }
                                     }
                                 }
-                                var rowColumns = UnsafeMutableBufferPointer(rebasing: ci[base..<(base + length)])
-                                rowColumns.sort()
+                                IndexSort.sort(UnsafeMutableBufferPointer(rebasing: ci[base..<(base + length)]),
+                                               scratch: scratch.baseAddress!, counts: counts.baseAddress!, bound: m)
                                 for t in base..<(base + length) { cv[t] = acc[Int(ci[t])] }
                             }
-                        }}
+                        }}}}
                     }
                 }}}}}}}}}
                 if full && cancellation?.isCancelled != true {
