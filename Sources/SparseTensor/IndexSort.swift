@@ -36,25 +36,23 @@ enum IndexSort {
         var top = max(bound - 1, 0) >> 8
         while top > 0 { digits += 1; top >>= 8 }
         var source = base, target = scratch
-        do {
-            for d in 0..<digits {
-                let shift = UInt32(8 * d)
-                count.update(repeating: 0, count: 256)
-                for k in 0..<n { count[Int((UInt32(bitPattern: source[k]) &>> shift) & 0xFF)] &+= 1 }
-                var offset = 0
-                for b in 0..<256 {
-                    let c = count[b]
-                    count[b] = offset
-                    offset &+= c
-                }
-                for k in 0..<n {
-                    let v = source[k]
-                    let b = Int((UInt32(bitPattern: v) &>> shift) & 0xFF)
-                    target[count[b]] = v
-                    count[b] &+= 1
-                }
-                swap(&source, &target)
+        for d in 0..<digits {
+            let shift = UInt32(8 * d)
+            count.update(repeating: 0, count: 256)
+            for k in 0..<n { count[Int((UInt32(bitPattern: source[k]) &>> shift) & 0xFF)] &+= 1 }
+            var offset = 0
+            for b in 0..<256 {
+                let c = count[b]
+                count[b] = offset
+                offset &+= c
             }
+            for k in 0..<n {
+                let v = source[k]
+                let b = Int((UInt32(bitPattern: v) &>> shift) & 0xFF)
+                target[count[b]] = v
+                count[b] &+= 1
+            }
+            swap(&source, &target)
         }
         if source != base { base.update(from: source, count: n) }
     }

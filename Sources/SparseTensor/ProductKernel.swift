@@ -58,8 +58,7 @@ package enum ProductKernel {
         try checkCancelled()
         for i in 0..<m { offsets[i + 1] += offsets[i] }
         let nnz = offsets[m]
-        // C, and each running worker's marker, accumulator and sort scratch (4 + 8 + 4 bytes a column of C).
-        let workspace = Double(min(ranges.count, Parallelism.workerCount)) * Double(p) * 16
+        let workspace = ProductRowWorkspace.bytes(parts: ranges.count, columns: p)
         try budget.check(StorageBytes.compressed(outer: m, nnz: Double(nnz)) + workspace, for: "The product \(label)",
                          detail: "exact nnz \(nnz) from the symbolic pass, and \(ByteCount.format(workspace)) of per-worker workspace")
 
@@ -71,38 +70,30 @@ package enum ProductKernel {
         r.offsets.withUnsafeBufferPointer { ro in r.indices.withUnsafeBufferPointer { ri in r.values.withUnsafeBufferPointer { rv in
         offsets.withUnsafeBufferPointer { co in
             Parallelism.run(ranges.count) { part in
-                var marker = [Int32](repeating: -1, count: p)
-                var accumulator = [Double](repeating: 0, count: p)
-                var sortScratch = [Int32](repeating: 0, count: p)
-                var sortCounts = [Int](repeating: 0, count: 256)
-                marker.withUnsafeMutableBufferPointer { mark in accumulator.withUnsafeMutableBufferPointer { acc in
-                sortScratch.withUnsafeMutableBufferPointer { scratch in sortCounts.withUnsafeMutableBufferPointer { counts in
-                    for i in ranges[part] {
-                        if cancellation?.isCancelled == true { break }   // every row: one load, against a row's work
-                        let row = Int32(truncatingIfNeeded: i)
-                        let base = co[i]
-                        var length = 0
-                        for q in lo[i]..<lo[i + 1] {
-                            let k = Int(li[q])
-                            let a = lv[q]
-                            for s in ro[k]..<ro[k + 1] {
-                                let j = Int(ri[s])
-                                if mark[j] != row {
-                                    mark[j] = row
-                                    acc[j] = a * rv[s]
-                                    ci[base + length] = ri[s]
-                                    length += 1
-                                } else {
-                                    acc[j] += a * rv[s]
-                                }
+                let workspace = ProductRowWorkspace(columns: p)
+                let mark = workspace.mark, acc = workspace.acc
+                for i in ranges[part] {
+                    if cancellation?.isCancelled == true { break }   // every row: one load, against a row's work
+                    let row = Int32(truncatingIfNeeded: i)
+                    let base = co[i]
+                    var length = 0
+                    for q in lo[i]..<lo[i + 1] {
+                        let k = Int(li[q])
+                        let a = lv[q]
+                        for s in ro[k]..<ro[k + 1] {
+                            let j = Int(ri[s])
+                            if mark[j] != row {
+                                mark[j] = row
+                                acc[j] = a * rv[s]
+                                ci[base + length] = ri[s]
+                                length += 1
+                            } else {
+                                acc[j] += a * rv[s]
                             }
                         }
-                        // Sort the row's columns, then gather its values.
-                        IndexSort.sort(UnsafeMutableBufferPointer(rebasing: ci[base..<(base + length)]),
-                                       scratch: scratch.baseAddress!, counts: counts.baseAddress!, bound: p)
-                        for t in base..<(base + length) { cv[t] = acc[Int(ci[t])] }
                     }
-                }}}}
+                    workspace.finishRow(ci, cv, base: base, length: length)
+                }
             }
         }}}}}}}
         cvCount = nnz
