@@ -29,7 +29,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "LeastSquares",
-            dependencies: ["SparseTensor", "CSuiteSparse"],
+            dependencies: ["SparseTensor", "CSuiteSparse", "CMemoryHints"],
             swiftSettings: strict),
         .target(
             name: "SolverService",
@@ -46,6 +46,7 @@ let package = Package(
         // MARK: - Implementation details
         .systemLibrary(name: "CSuiteSparse", path: "Sources/CSuiteSparse"),
         .target(name: "CFileGuard"),
+        .target(name: "CMemoryHints"),
 
         .target(name: "_TestSupport", dependencies: ["SparseTensor"], path: "Tests/_TestSupport", exclude: ["README.md"],
                 swiftSettings: strict),

@@ -1,4 +1,5 @@
 // LeastSquares/SGDKernel: one SGD step on a mini-batch of CSR rows at O(nnz(rows)) cost — lazy L2 scale, cumulative L1 penalty, AdaGrad, lazy averaging.
+import CMemoryHints
 import SparseTensor
 
 /// The state of one SGD run over the rows of A (CSR).
@@ -80,6 +81,24 @@ struct SGDKernel {
         inverseScaling ? eta0 / (1 + Double(rowsSeen) * inverseRows).squareRoot() : eta0
     }
 
+
+    /// Asks for the state of row i's coordinates (and their running sums when averaging) ahead of its step.
+    ///
+    /// A step's loads of x at its row's columns are random reads of an n-vector, which for a large n miss the
+    /// core's caches; the next row's cannot start before this step's updates retire, so without a hint every step
+    /// waits for its own misses in turn. Prefetching the rows two steps ahead overlaps them with this step's work.
+    @inline(__always) func prefetch(row i: Int) {
+        guard let base = UnsafeRawPointer(state.baseAddress) else { return }
+        let sums = UnsafeRawPointer(acc.baseAddress), marks = UnsafeRawPointer(mark.baseAddress)
+        for p in off[i]..<off[i + 1] {
+            let j = Int(idx[p])
+            lsq_prefetch_write(base + (j &* stride) &* MemoryLayout<Double>.stride)
+            if averaging, let sums, let marks {
+                lsq_prefetch_write(sums + j &* MemoryLayout<Double>.stride)
+                lsq_prefetch_write(marks + j &* MemoryLayout<Double>.stride)
+            }
+        }
+    }
 
     /// acc_j += v_j·(P − mark_j): brings coordinate j's running sum up to date before v_j changes.
     @inline(__always) func sync(_ j: Int) {
@@ -349,6 +368,8 @@ final class SGDLayout {
             let last = min(next + batch, m)
             var size = 0
             for k in next..<last {
+                // A's offsets are read at random: ask for those of the rows 16 places on.
+                if k + 16 < m, let offsets = source.off.baseAddress { lsq_prefetch_read(offsets + Int(order[k + 16])) }
                 let i = Int(order[k])
                 size += source.off[i + 1] - source.off[i]
             }
@@ -409,6 +430,11 @@ final class SGDChunk {
         let chunkOff = layout.off.pointer, from = layout.sourceStart.pointer, row = layout.sourceRow.pointer
         let chunkIdx = idx.pointer, chunkVal = val.pointer, chunkY = y.pointer, chunkW = w.pointer
         for t in rows {
+            // The rows a few places on are random reads of A: asking for them now keeps several misses in flight.
+            let ahead = t + SGDChunk.prefetchDistance
+            if ahead < rows.upperBound {
+                SGDChunk.prefetch(source, row: Int(row[ahead]), start: from[ahead], count: chunkOff[ahead + 1] - chunkOff[ahead])
+            }
             let i = Int(row[t]), start = from[t]
             let base = chunkOff[t], count = chunkOff[t + 1] - base
             // Whole-row block copies: a few wide loads per row instead of two per entry, so the
@@ -421,6 +447,30 @@ final class SGDChunk {
             chunkY[t] = source.y[i]
             if !source.w.isEmpty { chunkW[t] = source.w[i] }
         }
+    }
+
+    /// How many rows ahead `copy` prefetches its source rows.
+    static let prefetchDistance = 8
+
+    /// Prefetches the first lines of source row `row` (its column indices and values from `start`, y and its weight).
+    /// Longer rows need no more: the hardware prefetcher follows a sequential read once it has begun.
+    @inline(__always) static func prefetch(_ source: SGDRows, row: Int, start: Int, count: Int) {
+        guard count > 0, let idx = source.idx.baseAddress, let val = source.val.baseAddress else { return }
+        let entries = min(count, 32)
+        var q = 0
+        while q < entries {
+            lsq_prefetch_read(idx + start + q)
+            q += 16
+        }
+        q = 0
+        while q < entries {
+            lsq_prefetch_read(val + start + q)
+            q += 8
+        }
+        lsq_prefetch_read(idx + start + entries - 1)
+        lsq_prefetch_read(val + start + entries - 1)
+        if let y = source.y.baseAddress { lsq_prefetch_read(y + row) }
+        if let w = source.w.baseAddress { lsq_prefetch_read(w + row) }
     }
 
     /// `copy` of all laid-out rows, on all cores when the chunk is big (independent loads, so many

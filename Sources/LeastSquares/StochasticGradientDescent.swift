@@ -442,8 +442,15 @@ public enum StochasticGradientDescent {
     static func steps(_ k: inout SGDKernel, _ rowList: UnsafeMutableBufferPointer<Int32>, count: Int, batch: Int,
                       clock: SolveClock, sinceCheck: inout Int) -> SGDStepOutcome {
         var first = 0
+        // Each step prefetches x at the coordinates of the rows two batches on (`SGDKernel.prefetch(row:)`).
+        let ahead = 2 * batch
         while first < count {
             let last = min(first + batch, count)
+            var r = first + ahead
+            while r < min(last + ahead, count) {
+                k.prefetch(row: Int(rowList[r]))
+                r += 1
+            }
             let rows = UnsafeBufferPointer(rebasing: rowList[first..<last])
             let ok: Bool
             if k.adagrad {
