@@ -89,7 +89,7 @@ public enum StochasticGradientDescent {
         // Row order and a residual per row; x, v, and per schedule q (L1), AdaGrad sums and shares,
         // averaging sums and marks, the batch scatter buffers per column; the setup pass's column
         // counts and AᵀWy per part (`SGDSetup`).
-        let perColumn = 2 + (l1 > 0 && !adagrad ? 1 : 0) + (adagrad ? 2 : 0) + (options.averaging ? 2 : 0) + (scatter ? 3 : 0)
+        let perColumn = 2 + (l1 > 0 && !adagrad ? 1 : 0) + (adagrad ? 1 : 0) + (options.averaging ? 2 : 0) + (scatter ? 3 : 0)
         let setupParts = SGDSetup.parts(nnz: a.nnz, columns: n)
         let bytes = Double(m) * 12 + Double(n) * Double(8 * perColumn + 12 * setupParts) + Double(batch) * 8
             + chunkBytes(m: m, nnz: a.nnz, batch: batch, chunkRows: chunkRows, chunkNonzeros: chunkNonzeros)
@@ -138,14 +138,15 @@ public enum StochasticGradientDescent {
         let epochLimit = options.epochs ?? 50
 
         // Buffers, allocated once.
-        // v_j, then q_j (L1, global schedules) or the AdaGrad sum and share, interleaved (see SGDKernel).
-        let stride = adagrad ? (l1 > 0 || l2 > 0 ? 3 : 2) : (l1 > 0 ? 2 : 1)
+        // v_j, then q_j (L1, global schedules) or AdaGrad's √G and share, interleaved (see SGDKernel).
+        let stride = adagrad || l1 > 0 ? 2 : 1
         let state = ScratchBuffer(repeating: 0.0, count: n * stride)
+        let hasReg = l1 > 0 || l2 > 0
         for j in 0..<n {
             state.pointer[j * stride] = x0[j]
             if adagrad {
-                state.pointer[j * stride + 1] = delta
-                if stride == 3 { state.pointer[j * stride + 2] = columnCounts[j] > 0 ? 1 / Double(columnCounts[j]) : 0 }
+                let share = hasReg && columnCounts[j] > 0 ? 1 / Double(columnCounts[j]) : 0
+                state.pointer[j * stride + 1] = AdaGradSlot.make(root: delta.squareRoot(), share: share)
             }
         }
         let acc = ScratchBuffer(repeating: 0.0, count: options.averaging ? n : 0)

@@ -6,7 +6,8 @@ import SparseTensor
 import _TestSupport
 
 /// A naive dense SGD: the same steps as `StochasticGradientDescent`, with the regulariser, the
-/// average and the L1 penalty applied eagerly, O(n) per step. Same seed → same row order.
+/// average and the L1 penalty applied eagerly, O(n) per step. Same seed → same row order. AdaGrad keeps
+/// √G_j and the share 1/c_j as `Float`s between steps, as the solver does (`AdaGradSlot`).
 enum NaiveSGD {
     static func run(_ a: [[Double]], _ y: [Double], weights: [Double]? = nil, l1: Double, l2: Double,
                     schedule: LearningRateSchedule, eta0: Double, delta: Double, batch: Int, epochs: Int,
@@ -18,7 +19,7 @@ enum NaiveSGD {
         var x = [Double](repeating: 0, count: n)
         var order = (0..<m).map { $0 }
         var rng = SplitMix64(seed: seed)
-        var accumulator = [Double](repeating: delta, count: n)
+        var root = [Float](repeating: Float(delta.squareRoot()), count: n)
         var q = [Double](repeating: 0, count: n)
         var u = 0.0
         var sum = [Double](repeating: 0, count: n)
@@ -46,13 +47,14 @@ enum NaiveSGD {
                     for j in 0..<n where a[r][j] != 0 {
                         touched[j] = true
                         gradient[j] -= res[k] * a[r][j] / b
-                        share[j] += 1 / (Double(counts[j]) * b)
+                        share[j] += Double(Float(1 / Double(counts[j]))) / b
                     }
                 }
                 if schedule == .adagrad {
                     for j in 0..<n where touched[j] {
-                        accumulator[j] += gradient[j] * gradient[j]
-                        let step = eta0 / accumulator[j].squareRoot()
+                        let grown = (Double(root[j]) * Double(root[j]) + gradient[j] * gradient[j]).squareRoot()
+                        root[j] = Float(grown)
+                        let step = eta0 / grown
                         let z = x[j] - step * gradient[j]
                         let t = step * share[j]
                         x[j] = (z > t * l1 ? z - t * l1 : (z < -t * l1 ? z + t * l1 : 0)) / (1 + t * l2)
