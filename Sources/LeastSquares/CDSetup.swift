@@ -1,4 +1,5 @@
 // LeastSquares/CDSetup: Ã = W^{1/2}·A for coordinate descent — full passes Ãᵀv straight from A's rows, and a pool holding only the columns working sets need.
+import CMemoryHints
 import SparseTensor
 
 /// A's rows as coordinate descent reads them in its O(nnz) passes, with √wᵢ (empty when unweighted).
@@ -47,6 +48,8 @@ final class CDColumnPool {
     private(set) var used = 0
     /// Accumulators of parts 1… for the scatter (part 0 writes the output itself).
     let partials: ScratchBuffer<Double>
+    /// The rows a sparse scatter reads (`scatter(_:into:sparse:_:)`), each part's within its own row range.
+    let rowList: ScratchBuffer<Int32>
     /// One bit per column: being copied now (a bitmap stays in the first-level cache while a scan tests
     /// it for every nonzero of A; a byte per column did not, and the scan took a quarter longer).
     let copying: ScratchBuffer<UInt64>
@@ -84,6 +87,7 @@ final class CDColumnPool {
         values = ScratchBuffer(repeating: 0.0, count: 0)
         partials = ScratchBuffer(repeating: 0.0, count: (parts - 1) * a.n)
         copying = ScratchBuffer(repeating: 0, count: a.n / 64 + 1)
+        rowList = ScratchBuffer(uninitializedCount: a.m)
         self.budget = budget
         self.fixedBytes = fixedBytes
         totalEntries = a.nnz
@@ -168,7 +172,7 @@ final class CDColumnPool {
     /// part p into its own buffer, the buffers summed in order (see the type's documentation).
     func transposeProduct(_ a: CDRows, _ v: UnsafeMutableBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>,
                           shift: Double, x: UnsafeMutableBufferPointer<Double>) {
-        scatter(a, into: out) { i in v[i] }
+        scatter(a, into: out, sparse: false) { i in v[i] }
         combine(into: out) { j, s in s - shift * x[j] }
     }
 
@@ -178,8 +182,9 @@ final class CDColumnPool {
     /// those are a fraction of A's rows. The saving is less than that fraction: the rows read are
     /// scattered through A, so the hardware prefetcher does not see them coming, and the O(m + n)
     /// parts (the test of every row, clearing and summing the accumulators) remain. On the 1M × 500k
-    /// benchmark (9–21 % of the rows read) the scatter took ~10 ms where the full one took ~20 ms;
-    /// prefetching the next rows by hand (`__builtin_prefetch`, 8 rows ahead) did not change that.
+    /// benchmark (9–21 % of the rows read) the scatter took ~10 ms where the full one took ~20 ms.
+    /// Prefetching rows i + 8 by hand did not change that (most of them are not read); prefetching the
+    /// rows that are read, from a list of them, does (see `scatter`).
     ///
     /// The difference loses the digits of |c_j| that ã_jᵀr does not have: the error is about
     /// ε·(|c_j| + |ã_jᵀÃx|) instead of ε·|ã_j|ᵀ|r|. Fine for ‖ĝ‖∞ and for ranking columns; where the
@@ -188,21 +193,44 @@ final class CDColumnPool {
     func transposeProductByDifference(_ a: CDRows, y: UnsafeBufferPointer<Double>, r: UnsafeMutableBufferPointer<Double>,
                                       dotY c: UnsafeMutableBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>,
                                       shift: Double, x: UnsafeMutableBufferPointer<Double>) {
-        scatter(a, into: out) { i in y[i] - r[i] }
+        scatter(a, into: out, sparse: true) { i in y[i] - r[i] }
         combine(into: out) { j, s in c[j] - s - shift * x[j] }
     }
 
     /// Part p of Ãᵀv over its row ranges into its own accumulator (part 0 into `out`); rows with
     /// vᵢ = 0 are skipped.
-    @inline(__always) private func scatter(_ a: CDRows, into out: UnsafeMutableBufferPointer<Double>,
+    ///
+    /// `sparse`: few rows have vᵢ ≠ 0, scattered through A, and each would be a cache miss the scatter
+    /// waits for. Their numbers are listed first (a sequential test), then each row's offsets are
+    /// prefetched 16 rows ahead and its first lines of indices and values 8 rows ahead.
+    @inline(__always) private func scatter(_ a: CDRows, into out: UnsafeMutableBufferPointer<Double>, sparse: Bool,
                                            _ v: (Int) -> Double) {
         let n = n, ranges = ranges, parts = parts
         let partial = partials.pointer
         let weighted = !a.rootWeights.isEmpty
+        let list = rowList.pointer
         Parallelism.run(parts) { part in
             let acc = part == 0 ? out : UnsafeMutableBufferPointer(rebasing: partial[((part - 1) * n)..<(part * n)])
             acc.update(repeating: 0)
-            for i in ranges[part] {
+            let range = ranges[part]
+            var count = range.count
+            if sparse {
+                count = 0
+                for i in range where v(i) != 0 {
+                    list[range.lowerBound &+ count] = Int32(truncatingIfNeeded: i)
+                    count &+= 1
+                }
+            }
+            for k in 0..<count {
+                let i: Int
+                if sparse {
+                    let base = range.lowerBound &+ k
+                    if k &+ 16 < count, let offsets = a.off.baseAddress { lsq_prefetch_read(offsets + Int(list[base &+ 16])) }
+                    if k &+ 8 < count { Self.prefetchRow(a, Int(list[base &+ 8])) }
+                    i = Int(list[base])
+                } else {
+                    i = range.lowerBound &+ k
+                }
                 let u = v(i)
                 if u == 0 { continue }
                 let vi = weighted ? u * a.rootWeights[i] : u
@@ -218,6 +246,18 @@ final class CDColumnPool {
                 if p < end { acc[Int(a.idx[p])] += a.val[p] * vi }
             }
         }
+    }
+
+    /// Prefetches row i's first lines of column indices and values (the rest follows sequentially).
+    @inline(__always) private static func prefetchRow(_ a: CDRows, _ i: Int) {
+        guard let idx = a.idx.baseAddress, let val = a.val.baseAddress else { return }
+        let start = a.off[i], end = a.off[i + 1]
+        guard start < end else { return }
+        lsq_prefetch_read(idx + start)
+        lsq_prefetch_read(idx + end - 1)
+        lsq_prefetch_read(val + start)
+        lsq_prefetch_read(val + min(start + 8, end - 1))
+        lsq_prefetch_read(val + end - 1)
     }
 
     /// out_j ← finish(j, Σ_p acc_p[j]), the parts' accumulators added in part order.

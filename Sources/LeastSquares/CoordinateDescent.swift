@@ -92,11 +92,12 @@ public enum CoordinateDescent {
         let m = problem.rowCount, n = problem.columnCount, nnz = problem.matrix.nnz
         let reg = problem.regularization
         // The pool's bookkeeping and scatter buffers per column (`CDColumnPool.fixedBytes`); x, ‖ã_j‖²,
-        // ĝ, ãᵀỹ, the keys (8 bytes each), flags (1), working set (4) per column; r (and ỹ, √w) per row.
+        // ĝ, ãᵀỹ, the keys (8 bytes each), flags (1), working set (4) per column; r (and ỹ, √w) and the
+        // sparse scatter's row list (4) per row.
         // The pool itself is checked as it grows; ridge and least squares copy every column at once.
         let parts = max(1, min(parts ?? CDColumnPool.parts(nnz: nnz, columns: n), max(m, 1)))
         let fixed = CDColumnPool.fixedBytes(columns: n, parts: parts) + Double(n) * (5 * 8 + 1 + 4)
-            + Double(m) * (problem.sampleWeights == nil ? 8 : 24)
+            + Double(m) * (problem.sampleWeights == nil ? 12 : 28)
         let upfront = fixed + (reg.l1 > 0 ? 0 : Double(nnz) * CDColumnPool.bytesPerEntry)
         try IterativeOptionCheck.checkMemory(upfront, for: "coordinate descent (work vectors" + (reg.l1 > 0 ? ")" : " and A in CSC)"),
                                              options: options)
