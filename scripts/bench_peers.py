@@ -4,6 +4,7 @@
 Prints one JSON object per call. Used by scripts/bench-core and scripts/bench-solvers; never a runtime dependency.
 """
 import json
+import os
 import resource
 import sys
 import time
@@ -28,7 +29,7 @@ def peak_rss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024.0
 
 
-def core(path, aat):
+def core(path, aat, dump=None):
     holder = {}
 
     def parse():
@@ -38,6 +39,12 @@ def core(path, aat):
     out = {"scipy": scipy.__version__, "numpy": np.__version__}
     out["parseSeconds"] = median(3, parse)
     A = holder["A"]
+    if dump:
+        # The CSR arrays as raw files for scripts/spmv_reference.c (the C yardstick kernels).
+        os.makedirs(dump, exist_ok=True)
+        np.asarray(A.indptr, dtype=np.int64).tofile(os.path.join(dump, "indptr.i64"))
+        np.asarray(A.indices, dtype=np.int32).tofile(os.path.join(dump, "indices.i32"))
+        np.asarray(A.data, dtype=np.float64).tofile(os.path.join(dump, "data.f64"))
     rng = np.random.default_rng(1)
     x = rng.standard_normal(A.shape[1])
     u = rng.standard_normal(A.shape[0])
@@ -128,7 +135,7 @@ def krylov(kind, path, ypath, tol):
 if __name__ == "__main__":
     cmd, rest = sys.argv[1], sys.argv[2:]
     if cmd == "core":
-        core(rest[0], "--aat" in rest)
+        core(rest[0], "--aat" in rest, rest[rest.index("--dump") + 1] if "--dump" in rest else None)
     elif cmd == "lambda-max":
         lambda_max(rest[0], rest[1])
     elif cmd == "lasso":
