@@ -10,7 +10,9 @@
 // Input: the raw CSR arrays scripts/bench_peers.py writes with `core … --dump DIR` (indptr int64, indices int32,
 // data float64). Output: one JSON object, the best of 15 runs of each kernel in nonzeros per second.
 // Build: cc -O3 -pthread scripts/spmv_reference.c -o spmv_reference (bench-core does it).
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,6 +53,7 @@ static void scalar(const csr *a, const double *x, double *y, long lo, long hi) {
     }
 }
 
+#if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) static void avx2(const csr *a, const double *x, double *y, long lo, long hi) {
     for (long i = lo; i < hi; i++) {
         __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
@@ -85,6 +88,7 @@ __attribute__((target("avx512f,avx512vl"))) static void avx512(const csr *a, con
         y[i] = _mm512_reduce_add_pd(s);
     }
 }
+#endif
 
 typedef struct {
     const csr *a;
@@ -142,17 +146,25 @@ int main(int argc, char **argv) {
     a.off = read_file(argv[1], "indptr.i64", 8 * (size_t)(a.m + 1));
     a.idx = read_file(argv[1], "indices.i32", 4 * (size_t)a.nnz);
     a.val = read_file(argv[1], "data.f64", 8 * (size_t)a.nnz);
+    if (a.off[0] != 0 || a.off[a.m] != a.nnz) {
+        fprintf(stderr, "spmv_reference: indptr runs from %lld to %lld, expected 0 to %ld\n", (long long)a.off[0], (long long)a.off[a.m], a.nnz);
+        return 1;
+    }
     double *x = malloc(8 * (size_t)(a.n ? a.n : 1)), *y = malloc(8 * (size_t)(a.m ? a.m : 1));
     for (long j = 0; j < a.n; j++) x[j] = 1.0 / (double)(j + 1);
-    __builtin_cpu_init();
     struct { const char *name; kernel k; int ok; } kernels[] = {
         {"scalar", scalar, 1},
+#if defined(__x86_64__)
         {"avx2", avx2, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")},
         {"avx512", avx512, __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")},
+#endif
     };
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+#endif
     printf("{");
     const char *sep = "";
-    for (int i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
         if (!kernels[i].ok) continue;
         for (int threads = 1; threads <= 2; threads++) {
             printf("%s\"%s_%d\": %.6g", sep, kernels[i].name, threads, best_rate(&a, x, y, kernels[i].k, threads));

@@ -48,7 +48,8 @@ final class CDColumnPool {
     private(set) var used = 0
     /// Accumulators of parts 1… for the scatter (part 0 writes the output itself).
     let partials: ScratchBuffer<Double>
-    /// The rows a sparse scatter reads (`scatter(_:into:sparse:_:)`), each part's within its own row range.
+    /// The rows a sparse scatter reads (`scatter(_:into:sparse:_:)`), each part's within its own row range;
+    /// empty when the solve has no sparse scatters (no L1 term).
     let rowList: ScratchBuffer<Int32>
     /// One bit per column: being copied now (a bitmap stays in the first-level cache while a scan tests
     /// it for every nonzero of A; a byte per column did not, and the scan took a quarter longer).
@@ -76,7 +77,7 @@ final class CDColumnPool {
         nnz < 4 * n ? 1 : Parallelism.workers(forWork: nnz)
     }
 
-    init(_ a: CDRows, parts wanted: Int, budget: MemoryBudget, fixedBytes: Double) {
+    init(_ a: CDRows, parts wanted: Int, sparseScatters: Bool, budget: MemoryBudget, fixedBytes: Double) {
         m = a.m
         n = a.n
         ranges = Parallelism.balancedRanges(offsets: a.off, outerCount: a.m, parts: wanted)
@@ -87,7 +88,7 @@ final class CDColumnPool {
         values = ScratchBuffer(repeating: 0.0, count: 0)
         partials = ScratchBuffer(repeating: 0.0, count: (parts - 1) * a.n)
         copying = ScratchBuffer(repeating: 0, count: a.n / 64 + 1)
-        rowList = ScratchBuffer(uninitializedCount: a.m)
+        rowList = ScratchBuffer(uninitializedCount: sparseScatters ? a.m : 0)
         self.budget = budget
         self.fixedBytes = fixedBytes
         totalEntries = a.nnz
@@ -202,7 +203,7 @@ final class CDColumnPool {
     ///
     /// `sparse`: few rows have vᵢ ≠ 0, scattered through A, and each would be a cache miss the scatter
     /// waits for. Their numbers are listed first (a sequential test), then each row's offsets are
-    /// prefetched 16 rows ahead and its first lines of indices and values 8 rows ahead.
+    /// prefetched 16 rows ahead and its lines of indices and values 8 rows ahead (`prefetchRow`).
     @inline(__always) private func scatter(_ a: CDRows, into out: UnsafeMutableBufferPointer<Double>, sparse: Bool,
                                            _ v: (Int) -> Double) {
         let n = n, ranges = ranges, parts = parts
@@ -248,7 +249,9 @@ final class CDColumnPool {
         }
     }
 
-    /// Prefetches row i's first lines of column indices and values (the rest follows sequentially).
+    /// Prefetches row i's column indices and values: the first and last line of each, and the second line of
+    /// the values (a row of ~20 entries spans two lines of indices and three of values; a longer row's middle
+    /// follows sequentially, where the hardware prefetcher picks it up).
     @inline(__always) private static func prefetchRow(_ a: CDRows, _ i: Int) {
         guard let idx = a.idx.baseAddress, let val = a.val.baseAddress else { return }
         let start = a.off[i], end = a.off[i + 1]

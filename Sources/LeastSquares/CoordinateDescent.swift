@@ -93,11 +93,11 @@ public enum CoordinateDescent {
         let reg = problem.regularization
         // The pool's bookkeeping and scatter buffers per column (`CDColumnPool.fixedBytes`); x, ‖ã_j‖²,
         // ĝ, ãᵀỹ, the keys (8 bytes each), flags (1), working set (4) per column; r (and ỹ, √w) and the
-        // sparse scatter's row list (4) per row.
+        // sparse scatter's row list (4, with L1) per row.
         // The pool itself is checked as it grows; ridge and least squares copy every column at once.
         let parts = max(1, min(parts ?? CDColumnPool.parts(nnz: nnz, columns: n), max(m, 1)))
         let fixed = CDColumnPool.fixedBytes(columns: n, parts: parts) + Double(n) * (5 * 8 + 1 + 4)
-            + Double(m) * (problem.sampleWeights == nil ? 12 : 28)
+            + Double(m) * ((problem.sampleWeights == nil ? 8 : 24) + (reg.l1 > 0 ? 4 : 0))
         let upfront = fixed + (reg.l1 > 0 ? 0 : Double(nnz) * CDColumnPool.bytesPerEntry)
         try IterativeOptionCheck.checkMemory(upfront, for: "coordinate descent (work vectors" + (reg.l1 > 0 ? ")" : " and A in CSC)"),
                                              options: options)
@@ -123,7 +123,7 @@ public enum CoordinateDescent {
                   problem.rhs.withUnsafeBufferPointer { rhs in
                     let y = problem.sampleWeights == nil ? rhs : UnsafeBufferPointer(weightedY.pointer)
                     let a = CDRows(m: m, n: n, off: off, idx: idx, val: val, rootWeights: UnsafeBufferPointer(rootWeights.pointer))
-                    let pool = CDColumnPool(a, parts: parts, budget: budget, fixedBytes: fixed)
+                    let pool = CDColumnPool(a, parts: parts, sparseScatters: reg.l1 > 0, budget: budget, fixedBytes: fixed)
                     pool.prepare(a, y: y, squaredNorms: colSq.pointer, dotY: cy.pointer)
                     statistics.setupSeconds = clock.elapsed
                     var kernel = CDKernel(a: a, pool: pool, l1: reg.l1, l2: reg.l2, y: y, x: x.pointer, r: r.pointer,

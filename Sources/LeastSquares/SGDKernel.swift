@@ -36,6 +36,13 @@ struct SGDKernel {
     let adagrad: Bool
     let inverseScaling: Bool
     let eta0: Double
+    /// AdaGrad in units of √δ (see `AdaGradSlot`): 1/√δ and η̃ = η₀/√δ.
+    let inverseRootDelta: Double
+    let scaledEta0: Double
+    /// State of the xorshift generator (Marsaglia 2003, J. Stat. Softw. 8(14)) that draws AdaGrad's stochastic
+    /// rounding of ρ_j: seeded from the options' seed, so the same seed gives the same x. Never 0. (A SplitMix64
+    /// counter, whose multiplications stay off the chain between updates, was no faster in interleaved runs.)
+    var rounding: UInt64
     /// 1/m, λ₂/m and λ₁/m: per-step constants, so that a step divides only where it must.
     let inverseRows: Double
     let l2PerRow: Double
@@ -43,7 +50,7 @@ struct SGDKernel {
 
     /// Per-coordinate state, interleaved so that a step touches one cache line per coordinate:
     /// `state[j·stride]` = v_j (x = s·v), and `state[j·stride + 1]` = q_j (cumulative L1 penalty,
-    /// global schedules) or AdaGrad's √G_j and share 1/c_j packed in one slot (`AdaGradSlot`).
+    /// global schedules) or AdaGrad's ρ_j = √(G_j/δ) and share 1/c_j packed in one slot (`AdaGradSlot`).
     let state: UnsafeMutableBufferPointer<Double>
     let stride: Int
     var s = 1.0
@@ -85,7 +92,8 @@ struct SGDKernel {
     ///
     /// A step's loads of x at its row's columns are random reads of an n-vector, which for a large n miss the
     /// core's caches; the next row's cannot start before this step's updates retire, so without a hint every step
-    /// waits for its own misses in turn. Prefetching the rows two steps ahead overlaps them with this step's work.
+    /// waits for its own misses in turn. Prefetching the rows two batches ahead (`steps`) overlaps them with this
+    /// step's work.
     @inline(__always) func prefetch(row i: Int) {
         guard let base = UnsafeRawPointer(state.baseAddress) else { return }
         let sums = UnsafeRawPointer(acc.baseAddress), marks = UnsafeRawPointer(mark.baseAddress)
@@ -207,16 +215,29 @@ struct SGDKernel {
 
     // MARK: - AdaGrad
 
-    /// The AdaGrad proximal step on one coordinate, with η_j = η₀/√G (G = δ + Σ g², `root` = √G) and
-    /// the regulariser share c:
+    /// The AdaGrad proximal step on one coordinate, with η_j = η₀/√G (G = δ + Σ g²) and the regulariser
+    /// share c, written with ρ = √(G/δ) and η̃ = η₀/√δ (`rho` is ρ after this gradient):
     ///
     /// ```
-    /// x ← S(x − η_j·g, η_j·c·λ₁) / (1 + η_j·c·λ₂)  =  S(x·√G − η₀g, η₀cλ₁) / (√G + η₀cλ₂)
+    /// x ← S(x − η_j·g, η_j·c·λ₁) / (1 + η_j·c·λ₂)  =  S(x·ρ − η̃g, η̃cλ₁) / (ρ + η̃cλ₂)
     /// ```
-    /// The right-hand form needs one division (and the caller one square root for √G).
-    @inline(__always) func adagradUpdate(_ x: Double, _ g: Double, _ root: Double, _ share: Double) -> Double {
-        let c = eta0 * share
-        return softThreshold(x * root - eta0 * g, c * l1) / (root + c * l2)
+    /// The right-hand form needs one division (and the caller one square root for ρ).
+    @inline(__always) func adagradUpdate(_ x: Double, _ g: Double, _ rho: Double, _ share: Double) -> Double {
+        let c = scaledEta0 * share
+        return softThreshold(x * rho - scaledEta0 * g, c * l1) / (rho + c * l2)
+    }
+
+    /// ρ_j after gradient g: ρ' = √(ρ² + g²/δ), stored back by stochastic rounding (`AdaGradSlot`).
+    @inline(__always) mutating func adagradGrow(_ slot: Int, by g: Double) -> (rho: Double, packed: Double) {
+        let packed = state[slot]
+        let rho = AdaGradSlot.rho(packed)
+        let scaled = g * inverseRootDelta
+        let grown = (rho * rho + scaled * scaled).squareRoot()
+        rounding ^= rounding &<< 13
+        rounding ^= rounding &>> 7
+        rounding ^= rounding &<< 17
+        state[slot] = AdaGradSlot.replacingRho(packed, with: grown, draw: rounding)
+        return (grown, packed)
     }
 
     /// One AdaGrad step on a single row (`rows.count == 1`; the common case, no scatter buffer).
@@ -230,11 +251,9 @@ struct SGDKernel {
             let j = Int(idx[p])
             let g = -res * val[p]
             let slot = j &* stride
-            let packed = state[slot &+ 1]
-            let root = AdaGradSlot.grown(packed, by: g)
-            state[slot &+ 1] = AdaGradSlot.replacingRoot(packed, with: root)
+            let (rho, packed) = adagradGrow(slot &+ 1, by: g)
             if averaging { sync(j) }
-            state[slot] = adagradUpdate(state[slot], g, root, hasReg ? AdaGradSlot.share(packed) : 0)
+            state[slot] = adagradUpdate(state[slot], g, rho, hasReg ? AdaGradSlot.share(packed) : 0)
         }
         rowsSeen += 1
         if averaging {
@@ -269,11 +288,9 @@ struct SGDKernel {
             let j = Int(touched[t])
             let g = batchGradient[j]
             let slot = j &* stride
-            let packed = state[slot &+ 1]
-            let root = AdaGradSlot.grown(packed, by: g)
-            state[slot &+ 1] = AdaGradSlot.replacingRoot(packed, with: root)
+            let (rho, _) = adagradGrow(slot &+ 1, by: g)
             if averaging { sync(j) }
-            state[slot] = adagradUpdate(state[slot], g, root, batchShare[j])
+            state[slot] = adagradUpdate(state[slot], g, rho, batchShare[j])
             batchGradient[j] = 0
             batchShare[j] = 0
             touchedFlag[j] = 0
@@ -316,28 +333,32 @@ struct SGDKernel {
     }
 }
 
-/// AdaGrad's second per-coordinate slot: √G_j (G_j = δ + Σ g_j²) and the regulariser share 1/c_j as two
-/// `Float`s in the bits of one `Double`, so that a coordinate's whole state (x_j and this slot) is 16 bytes.
+/// AdaGrad's second per-coordinate slot: ρ_j = √(G_j/δ) (G_j = δ + Σ g_j², so ρ_j ≥ 1) and the regulariser
+/// share 1/c_j as two `Float`s in the bits of one `Double`, so that a coordinate's whole state (x_j and this slot)
+/// is 16 bytes.
 ///
-/// With x_j, G_j and 1/c_j as three doubles (24 bytes, some straddling two cache lines) the state of the
+/// Why: with x_j, G_j and 1/c_j as three doubles (24 bytes, some straddling two cache lines) the state of the
 /// 1M × 500k benchmark problem was 12 MB, and the steps waited on it: an AdaGrad step cost three times an
-/// invscaling one (4 MB of state). In a C model of the steps (scripts' benchmark shape, two threads as in
-/// `SGDChunk`), 16-byte records took them from 12–18 to 8–10 ns a nonzero.
+/// invscaling one (4 MB of state). With this slot its AdaGrad epochs took 0.32–0.44 s instead of 0.45–0.57 s
+/// (interleaved runs of `LsqBench solve`).
 ///
-/// Precision: √G is rounded to a `Float` when stored (relative 6·10⁻⁸), which moves η_j by as much; the
-/// sum itself is formed in `Double` each step. An increment below half an ulp of √G leaves it unchanged,
-/// so rounding never drifts. Range: √G up to 3.4·10³⁸, i.e. gradients up to that size; beyond, √G becomes
-/// infinite and the next residual non-finite, which the steps report as divergence.
+/// Precision: a `Float` holds ρ to 2⁻²⁴ relative. Rounding to nearest would lose every increment below half
+/// an ulp — a column touched 10⁷ times or more (an intercept column, say) would see ρ stop growing and its
+/// step stop shrinking. So ρ is stored by **stochastic rounding**: to the `Float` below or above, with the
+/// probabilities that make the stored value equal ρ in expectation (Forsythe 1959; Connolly, Higham & Mary
+/// 2021, SIAM J. Sci. Comput. 43(1)). Accumulated over T updates the error is a zero-mean walk of about
+/// √T·2⁻²⁴ relative instead of a drift, and the draws come from a generator seeded by the solve's seed, so the
+/// same seed gives the same x. The share is rounded once (relative 6·10⁻⁸ of that column's λ).
+/// Range: ρ up to 3.4·10³⁸, i.e. accumulated gradients 10³⁸ times the typical one δ was set from; beyond
+/// that the iteration has diverged and the next residual (non-finite) reports it.
 enum AdaGradSlot {
-    /// The slot for √G = `root` and share `share`.
-    @inline(__always) static func make(root: Double, share: Double) -> Double {
-        // A root that rounds to 0 (δ below ~10⁻⁹⁰) would divide 0 by 0 in an unregularised step.
-        let r = max(Float(root), Float.leastNonzeroMagnitude)
-        return Double(bitPattern: UInt64(r.bitPattern) | UInt64(Float(share).bitPattern) &<< 32)
+    /// The slot for ρ = `rho` (exactly representable: the start, ρ = 1) and share `share`.
+    @inline(__always) static func make(rho: Double, share: Double) -> Double {
+        Double(bitPattern: UInt64(Float(rho).bitPattern) | UInt64(Float(share).bitPattern) &<< 32)
     }
 
-    /// √G_j.
-    @inline(__always) static func root(_ slot: Double) -> Double {
+    /// ρ_j.
+    @inline(__always) static func rho(_ slot: Double) -> Double {
         Double(Float(bitPattern: UInt32(truncatingIfNeeded: slot.bitPattern)))
     }
 
@@ -346,15 +367,22 @@ enum AdaGradSlot {
         Double(Float(bitPattern: UInt32(truncatingIfNeeded: slot.bitPattern &>> 32)))
     }
 
-    /// √(G_j + g²), the root after a gradient g.
-    @inline(__always) static func grown(_ slot: Double, by g: Double) -> Double {
-        let root = root(slot)
-        return (root * root + g * g).squareRoot()
-    }
-
-    /// The slot with √G replaced by `root` (the share kept).
-    @inline(__always) static func replacingRoot(_ slot: Double, with root: Double) -> Double {
-        Double(bitPattern: slot.bitPattern & 0xFFFF_FFFF_0000_0000 | UInt64(Float(root).bitPattern))
+    /// The slot with ρ replaced by `rho` (≥ 1) stochastically rounded to a `Float` with the random `draw`:
+    /// up with probability (ρ − below)/(above − below). The share is kept.
+    ///
+    /// On the bits: a `Double` in the `Float` range becomes a `Float` by rebasing its exponent and dropping the
+    /// 29 low bits of its significand. Adding 29 random bits before dropping them rounds up exactly when they
+    /// carry, i.e. with probability (dropped bits)/2²⁹; a carry out of the significand moves to the next binade,
+    /// as it should. ρ beyond the `Float` range (a diverged iteration), NaN included, is stored as `Float(ρ)`.
+    @inline(__always) static func replacingRho(_ slot: Double, with rho: Double, draw: UInt64) -> Double {
+        let bits: UInt32
+        if rho >= 1 && rho < 0x1p127 {
+            let rebased = rho.bitPattern &- (UInt64(1023 - 127) &<< 52)
+            bits = UInt32(truncatingIfNeeded: (rebased &+ (draw & 0x1FFF_FFFF)) &>> 29)
+        } else {
+            bits = Float(rho).bitPattern
+        }
+        return Double(bitPattern: slot.bitPattern & 0xFFFF_FFFF_0000_0000 | UInt64(bits))
     }
 }
 
@@ -512,7 +540,7 @@ final class SGDChunk {
         lsq_prefetch_read(idx + start + entries - 1)
         lsq_prefetch_read(val + start + entries - 1)
         if let y = source.y.baseAddress { lsq_prefetch_read(y + row) }
-        if let w = source.w.baseAddress { lsq_prefetch_read(w + row) }
+        if !source.w.isEmpty, let w = source.w.baseAddress { lsq_prefetch_read(w + row) }
     }
 
     /// `copy` of all laid-out rows, on all cores when the chunk is big (independent loads, so many

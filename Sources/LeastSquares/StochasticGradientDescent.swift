@@ -86,7 +86,7 @@ public enum StochasticGradientDescent {
         let adagrad = options.learningRate == .adagrad
         let batch = min(options.batchSize, max(m, 1))
         let scatter = adagrad && batch > 1
-        // Row order and a residual per row; x, v, and per schedule q (L1), AdaGrad sums and shares,
+        // Row order and a residual per row; x, v, and per schedule q (L1) or AdaGrad's packed ρ and share,
         // averaging sums and marks, the batch scatter buffers per column; the setup pass's column
         // counts and AᵀWy per part (`SGDSetup`).
         let perColumn = 2 + (l1 > 0 && !adagrad ? 1 : 0) + (adagrad ? 1 : 0) + (options.averaging ? 2 : 0) + (scatter ? 3 : 0)
@@ -146,7 +146,7 @@ public enum StochasticGradientDescent {
             state.pointer[j * stride] = x0[j]
             if adagrad {
                 let share = hasReg && columnCounts[j] > 0 ? 1 / Double(columnCounts[j]) : 0
-                state.pointer[j * stride + 1] = AdaGradSlot.make(root: delta.squareRoot(), share: share)
+                state.pointer[j * stride + 1] = AdaGradSlot.make(rho: 1, share: share)
             }
         }
         let acc = ScratchBuffer(repeating: 0.0, count: options.averaging ? n : 0)
@@ -181,6 +181,8 @@ public enum StochasticGradientDescent {
                             var kernel = SGDKernel(
                                 m: m, n: n, off: off, idx: idx, val: val, y: y, w: w, l1: l1, l2: l2,
                                 adagrad: adagrad, inverseScaling: schedule == .inverseScaling, eta0: eta0,
+                                inverseRootDelta: 1 / delta.squareRoot(), scaledEta0: eta0 / delta.squareRoot(),
+                                rounding: roundingSeed(options.seed),
                                 inverseRows: 1 / Double(max(m, 1)), l2PerRow: l2 / Double(max(m, 1)), l1PerRow: l1 / Double(max(m, 1)),
                                 state: state.pointer, stride: stride,
                                 acc: acc.pointer, mark: mark.pointer, batchResidual: batchResidual.pointer,
@@ -212,6 +214,12 @@ public enum StochasticGradientDescent {
             }
             throw .diverged("SGD diverged in epoch \(epoch): \(what) with \(stepText); \(advice)")
         }
+    }
+
+    /// The (nonzero) starting state of AdaGrad's stochastic rounding (`SGDKernel.rounding`), from the solve's seed.
+    static func roundingSeed(_ seed: UInt64) -> UInt64 {
+        var mix = SplitMix64(seed: seed ^ 0x5EED_AD4A_6AD5_0000)
+        return max(mix.next(), 1)
     }
 
     /// The epoch loop: shuffle, steps, then one objective evaluation, progress and the stop tests.

@@ -2,8 +2,9 @@
 //
 // A prefetch asks the memory system for a line ahead of the load that needs it and retires at once, so the
 // processor keeps going instead of filling its reorder window behind a miss. lsq uses it only where a benchmark
-// shows it pays (scripts/bench-solvers: the SGD steps, which read x at the coordinates of the next rows, and the
-// gathering of shuffled rows into a chunk).
+// shows it pays (scripts/bench-solvers): the SGD steps, which read x at the coordinates of the next rows; the
+// gathering of shuffled rows into a chunk and the offsets it reads for them; coordinate descent's gradient scatter
+// over the rows that meet the support.
 #ifndef LSQ_MEMORY_HINTS_H
 #define LSQ_MEMORY_HINTS_H
 
