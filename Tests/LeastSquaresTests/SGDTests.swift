@@ -136,6 +136,8 @@ struct SGDTests {
 
     @Test("each schedule takes exactly the steps of a naive dense SGD with the same seed", arguments: [
         (LearningRateSchedule.adagrad, 1, false, 0.0, 0.5),
+        (.adagrad, 1, true, 0.3, 0.5),
+        (.adagrad, 1, false, 0.0, 0.0),
         (.adagrad, 4, true, 0.3, 0.5),
         (.constant, 1, true, 0.0, 2.0),
         (.inverseScaling, 1, false, 0.4, 1.0),
