@@ -210,6 +210,8 @@ final class CDColumnPool {
         let partial = partials.pointer
         let weighted = !a.rootWeights.isEmpty
         let list = rowList.pointer
+        // Without a row list (a pool made for a solve with no L1 term) the sparse scatter reads every row instead.
+        let sparse = sparse && list.count == m
         Parallelism.run(parts) { part in
             let acc = part == 0 ? out : UnsafeMutableBufferPointer(rebasing: partial[((part - 1) * n)..<(part * n)])
             acc.update(repeating: 0)
