@@ -71,7 +71,6 @@ package enum ProductKernel {
         offsets.withUnsafeBufferPointer { co in
             Parallelism.run(ranges.count) { part in
                 let workspace = ProductRowWorkspace(columns: p)
-                let mark = workspace.mark, acc = workspace.acc
                 for i in ranges[part] {
                     if cancellation?.isCancelled == true { break }   // every row: one load, against a row's work
                     let row = Int32(truncatingIfNeeded: i)
@@ -79,18 +78,8 @@ package enum ProductKernel {
                     var length = 0
                     for q in lo[i]..<lo[i + 1] {
                         let k = Int(li[q])
-                        let a = lv[q]
-                        for s in ro[k]..<ro[k + 1] {
-                            let j = Int(ri[s])
-                            if mark[j] != row {
-                                mark[j] = row
-                                acc[j] = a * rv[s]
-                                ci[base + length] = ri[s]
-                                length += 1
-                            } else {
-                                acc[j] += a * rv[s]
-                            }
-                        }
+                        workspace.accumulate(lv[q], indices: ri, values: rv, entries: ro[k]..<ro[k + 1], row: row,
+                                             into: ci, base: base, length: &length)
                     }
                     workspace.finishRow(ci, cv, base: base, length: length)
                 }

@@ -35,6 +35,24 @@ final class ProductRowWorkspace {
         counts.deallocate()
     }
 
+    /// Adds a·B[k, entries] into the row `row` being formed (Gustavson's scatter): a column the row meets for the
+    /// first time is marked, its accumulator set, and it is appended to the row's columns `ci[base + length]`.
+    @inline(__always)
+    func accumulate(_ a: Double, indices ri: UnsafeBufferPointer<Int32>, values rv: UnsafeBufferPointer<Double>,
+                    entries: Range<Int>, row: Int32, into ci: UnsafeMutableBufferPointer<Int32>, base: Int, length: inout Int) {
+        for s in entries {
+            let j = Int(ri[s])
+            if mark[j] != row {
+                mark[j] = row
+                acc[j] = a * rv[s]
+                ci[base + length] = ri[s]
+                length += 1
+            } else {
+                acc[j] += a * rv[s]
+            }
+        }
+    }
+
     /// Sorts the columns of the row just formed at `ci[base ..< base + length]`, then writes its values there from
     /// the accumulator.
     @inline(__always)

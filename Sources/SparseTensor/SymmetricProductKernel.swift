@@ -133,26 +133,15 @@ package enum SymmetricProductKernel {
                 offsets.withUnsafeBufferPointer { co in lowerTotal.withUnsafeBufferPointer { lt in start.withUnsafeBufferPointer { st in
                     Parallelism.run(ranges.count) { part in
                         let workspace = ProductRowWorkspace(columns: m)
-                        let mark = workspace.mark, acc = workspace.acc
                         for i in ranges[part] {
                             if cancellation?.isCancelled == true { break }
                             let row = Int32(truncatingIfNeeded: i)
                             let base = co[i] + Int(lt[i])
                             var length = 0
                             for q in lo[i]..<lo[i + 1] {
-                                let k = Int(li[q])
-                                let a = lv[q]
-                                for s in st[q]..<ro[k + 1] {
-                                    let j = Int(ri[s])
-                                    if mark[j] != row {
-                                        mark[j] = row
-                                        acc[j] = a * rv[s]
-                                        ci[base + length] = ri[s]
-                                        length += 1
-                                    } else {
-                                        acc[j] += a * rv[s]
-                                    }
-                                }
+                                // Row k of U starts at the entry's own position in Aᵀ (`st`), not at the row's start.
+                                workspace.accumulate(lv[q], indices: ri, values: rv, entries: st[q]..<ro[Int(li[q]) + 1],
+                                                     row: row, into: ci, base: base, length: &length)
                             }
                             workspace.finishRow(ci, cv, base: base, length: length)
                         }
