@@ -383,7 +383,7 @@ struct SGDKernel {
 ///
 /// Why: with x_j, G_j and 1/c_j as three doubles (24 bytes, some straddling two cache lines) the state of the
 /// 1M × 500k benchmark problem was 12 MB, and the steps waited on it: an AdaGrad step cost three times an
-/// invscaling one (4 MB of state). With this slot its AdaGrad epochs took 0.32–0.44 s instead of 0.45–0.57 s
+/// invscaling one (4 MB of state). With this slot its AdaGrad epochs took 0.35–0.41 s instead of 0.49–0.54 s
 /// (interleaved runs of `LsqBench solve`).
 ///
 /// Precision: a `Float` holds ρ to 2⁻²⁴ relative. Rounding to nearest would lose every increment below half

@@ -132,8 +132,10 @@ public enum StochasticGradientDescent {
         let rmsResidual = m > 0 ? (r0Sq / Double(m)).squareRoot() : 0
         var typicalGradient = rmsResidual * rmsEntry
         if !(typicalGradient > 0) { typicalGradient = rmsEntry > 0 ? rmsEntry : 1 }
-        let delta = adagradDelta * typicalGradient * typicalGradient
-        let defaultEta = adagrad ? delta.squareRoot() * globalDefault : globalDefault
+        // √δ straight from the typical gradient: δ itself would underflow to 0 (and overflow) long before it does.
+        let rootDelta = adagradDelta.squareRoot() * typicalGradient
+        let delta = rootDelta * rootDelta
+        let defaultEta = adagrad ? rootDelta * globalDefault : globalDefault
         let eta0 = options.initialLearningRate ?? defaultEta
         let epochLimit = options.epochs ?? 50
 
@@ -181,7 +183,7 @@ public enum StochasticGradientDescent {
                             var kernel = SGDKernel(
                                 m: m, n: n, off: off, idx: idx, val: val, y: y, w: w, l1: l1, l2: l2,
                                 adagrad: adagrad, inverseScaling: schedule == .inverseScaling, eta0: eta0,
-                                inverseRootDelta: 1 / delta.squareRoot(), scaledEta0: eta0 / delta.squareRoot(),
+                                inverseRootDelta: 1 / rootDelta, scaledEta0: eta0 / rootDelta,
                                 rounding: roundingSeed(options.seed),
                                 inverseRows: 1 / Double(max(m, 1)), l2PerRow: l2 / Double(max(m, 1)), l1PerRow: l1 / Double(max(m, 1)),
                                 state: state.pointer, stride: stride,

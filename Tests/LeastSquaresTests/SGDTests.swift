@@ -6,11 +6,13 @@ import SparseTensor
 import _TestSupport
 
 /// A naive dense SGD: the same steps as `StochasticGradientDescent`, with the regulariser, the
-/// average and the L1 penalty applied eagerly, O(n) per step. Same seed → same row order. AdaGrad's sums are
-/// exact here; the solver keeps ρ = √(G/δ) and the share as `Float`s (`AdaGradSlot`), hence a looser tolerance.
+/// average and the L1 penalty applied eagerly, O(n) per step. Same seed → same row order. AdaGrad keeps
+/// ρ_j = √(G_j/δ) and the share 1/c_j as the solver documents them (`AdaGradSlot`): `Float`s, ρ stochastically
+/// rounded with one xorshift step per SGD step from the solve's seed, offset by k·φ for the step's k-th coordinate
+/// in the order the step first touches them.
 enum NaiveSGD {
     static func run(_ a: [[Double]], _ y: [Double], weights: [Double]? = nil, l1: Double, l2: Double,
-                    schedule: LearningRateSchedule, eta0: Double, delta: Double, batch: Int, epochs: Int,
+                    schedule: LearningRateSchedule, eta0: Double, rootDelta: Double, batch: Int, epochs: Int,
                     seed: UInt64, averaging: Bool) -> [Double] {
         let m = a.count, n = a.first?.count ?? 0
         let w = weights ?? [Double](repeating: 1, count: m)
@@ -19,7 +21,8 @@ enum NaiveSGD {
         var x = [Double](repeating: 0, count: n)
         var order = (0..<m).map { $0 }
         var rng = SplitMix64(seed: seed)
-        var accumulator = [Double](repeating: delta, count: n)
+        var slots = [Double](repeating: AdaGradSlot.make(rho: 1, share: 0), count: n)
+        var rounding = StochasticGradientDescent.roundingSeed(seed)
         var q = [Double](repeating: 0, count: n)
         var u = 0.0
         var sum = [Double](repeating: 0, count: n)
@@ -41,19 +44,29 @@ enum NaiveSGD {
                 let b = Double(rows.count)
                 let res = rows.map { r in w[r] * (y[r] - zip(a[r], x).reduce(0) { $0 + $1.0 * $1.1 }) }
                 var touched = [Bool](repeating: false, count: n)
+                var firstTouched: [Int] = []
                 var gradient = [Double](repeating: 0, count: n)
                 var share = [Double](repeating: 0, count: n)
                 for (k, r) in rows.enumerated() {
                     for j in 0..<n where a[r][j] != 0 {
+                        if !touched[j] { firstTouched.append(j) }
                         touched[j] = true
                         gradient[j] -= res[k] * a[r][j] / b
-                        share[j] += 1 / (Double(counts[j]) * b)
+                        share[j] += Double(Float(1 / Double(counts[j]))) / b
                     }
                 }
                 if schedule == .adagrad {
-                    for j in 0..<n where touched[j] {
-                        accumulator[j] += gradient[j] * gradient[j]
-                        let step = eta0 / accumulator[j].squareRoot()
+                    rounding ^= rounding &<< 13
+                    rounding ^= rounding &>> 7
+                    rounding ^= rounding &<< 17
+                    var draw = rounding
+                    for j in firstTouched {
+                        let rho = AdaGradSlot.rho(slots[j])
+                        let q = gradient[j] * (1 / rootDelta)
+                        let grown = (rho * rho + q * q).squareRoot()
+                        slots[j] = AdaGradSlot.replacingRho(slots[j], with: grown, draw: draw)
+                        draw &+= 0x9E37_79B9_7F4A_7C15
+                        let step = eta0 / (rootDelta * grown)
                         let z = x[j] - step * gradient[j]
                         let t = step * share[j]
                         x[j] = (z > t * l1 ? z - t * l1 : (z < -t * l1 ? z + t * l1 : 0)) / (1 + t * l2)
@@ -159,26 +172,24 @@ struct SGDTests {
         var r0Sq = 0.0
         for i in 0..<60 { r0Sq += weights[i] * y[i] * y[i] }
         let typical = (r0Sq / 60).squareRoot() * (rowSq.reduce(0, +) / Double(a.nnz)).squareRoot()
-        let delta = StochasticGradientDescent.adagradDelta * typical * typical
-        let reference = NaiveSGD.run(dense, y, weights: weights, l1: l1, l2: l2, schedule: schedule, eta0: eta0, delta: delta,
+        let rootDelta = StochasticGradientDescent.adagradDelta.squareRoot() * typical
+        let reference = NaiveSGD.run(dense, y, weights: weights, l1: l1, l2: l2, schedule: schedule, eta0: eta0, rootDelta: rootDelta,
                                      batch: batch, epochs: 4, seed: 42, averaging: averaging)
         let err = relativeError(solution.x, reference)
-        // AdaGrad: ρ and the shares are Floats in the solver (relative 6·10⁻⁸ each); an error in the steps
-        // themselves would show as 10⁻³ or more.
-        #expect(err < (schedule == .adagrad ? 1e-6 : 1e-9), "\(schedule) batch \(batch) averaging \(averaging) λ₁ \(l1) λ₂ \(l2): relative error \(err)\n x \(solution.x)\n ref \(reference)")
+        #expect(err < 1e-9, "\(schedule) batch \(batch) averaging \(averaging) λ₁ \(l1) λ₂ \(l2): relative error \(err)\n x \(solution.x)\n ref \(reference)")
     }
 
-    @Test("AdaGrad's Float ρ is stochastically rounded: 2·10⁷ increments below half an ulp still add up")
+    @Test("AdaGrad's Float ρ is stochastically rounded: 4·10⁶ increments below half an ulp still add up")
     func adagradSlotRounding() {
-        // ρ grows by a relative 10⁻⁸ each time (a fifth of a Float ulp at ρ ≈ 1.5): rounding to nearest would
-        // never move it (it would end 18 % low). In expectation the stored value follows the exact one; the
-        // walk's spread is about √T·ulp/2 ≈ 1.5·10⁻⁴ relative here.
+        // ρ grows by a relative 3·10⁻⁸ each time, under half a Float ulp for ρ in [1.5, 1.7] (3.5·10⁻⁸ and up):
+        // rounding to nearest would never move it (it would end 11 % low). In expectation the stored value follows
+        // the exact one; the walk's spread is about √T·ulp/2 ≈ 7·10⁻⁵ relative here.
         var slot = AdaGradSlot.make(rho: 1.5, share: 0.25)
         var exact = 1.5
         var rng = SplitMix64(seed: 3)
-        for _ in 0..<20_000_000 {
-            let grown = AdaGradSlot.rho(slot) * (1 + 1e-8)
-            exact *= 1 + 1e-8
+        for _ in 0..<4_000_000 {
+            let grown = AdaGradSlot.rho(slot) * (1 + 3e-8)
+            exact *= 1 + 3e-8
             slot = AdaGradSlot.replacingRho(slot, with: grown, draw: rng.next())
         }
         let stored = AdaGradSlot.rho(slot)
@@ -248,7 +259,7 @@ struct SGDTests {
         for averaging in [false, true] {
             let options = sgdOptions(.constant, batch: 1, epochs: 3, tolerance: 0, averaging: averaging, seed: 7)
             let solution = try StochasticGradientDescent.solve(problem, options: options, control: .none)
-            let reference = NaiveSGD.run(dense, y, l1: 0, l2: l2, schedule: .constant, eta0: 1 / maxRowSq, delta: 0,
+            let reference = NaiveSGD.run(dense, y, l1: 0, l2: l2, schedule: .constant, eta0: 1 / maxRowSq, rootDelta: 1,
                                          batch: 1, epochs: 3, seed: 7, averaging: averaging)
             #expect(relativeError(solution.x, reference) < 1e-9, "averaging \(averaging)")
             #expect(solution.x.allSatisfy { $0.isFinite })
