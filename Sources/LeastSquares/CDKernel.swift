@@ -243,11 +243,13 @@ struct CDKernel {
     /// P − D exactly when r = ỹ − Ãx (the caller recomputes r before a gap it reports).
     func certificate<C: Sequence<Int>>(columns: C, rSq: Double) -> CDCertificate {
         var dualNorm = 0.0, gradSq = 0.0, scaledSq = 0.0
+        // Σ ĝ_j²/‖ã_j‖² only for the surrogate gap (λ₁ = λ₂ = 0): a division per column otherwise wasted every round.
+        let surrogate = l1 == 0 && l2 == 0
         for j in columns {
             let g = grad[j]
             dualNorm = max(dualNorm, abs(g))
             gradSq += g * g
-            if colSq[j] > 0 { scaledSq += g * g / colSq[j] }
+            if surrogate && colSq[j] > 0 { scaledSq += g * g / colSq[j] }
         }
         if l1 > 0 {
             let s = dualNorm > l1 ? l1 / dualNorm : 1
