@@ -11,7 +11,8 @@ import SparseTensor
 /// βₖ₊₁uₖ₊₁ = Ā·vₖ − αₖuₖ,   αₖ₊₁vₖ₊₁ = Āᵀuₖ₊₁ − βₖ₊₁vₖ
 /// ```
 /// with ‖uₖ‖ = ‖vₖ‖ = 1 (a vector stays unnormalized when its norm is 0: the process has terminated).
-/// Each step is two fused passes of `KrylovOperator` (product, update and sum of squares together).
+/// Each step is one pass over A's rows (`KrylovOperator.step`) where the operator allows it, else two
+/// fused passes of `KrylovOperator` (product, update and sum of squares together).
 struct GolubKahan {
     let op: KrylovOperator
     /// uₖ (length `op.rowCount`).
@@ -39,6 +40,16 @@ struct GolubKahan {
 
     /// One step: β u = Ā v − α u, then (when β > 0) α v = Āᵀ u − β v.
     mutating func step() {
+        if op.fusesSteps {
+            let (b, vSumOfSquares) = op.step(alpha: alpha, u: &u, v: &v)
+            beta = b
+            if beta > 0 {
+                DenseVector.scale(1 / beta, &u)
+                alpha = normFromSumOfSquares(vSumOfSquares, v)
+                if alpha > 0 { DenseVector.scale(1 / alpha, &v) }
+            }
+            return
+        }
         beta = normFromSumOfSquares(op.applyUpdating(v, alpha: alpha, into: &u), u)
         if beta > 0 {
             DenseVector.scale(1 / beta, &u)

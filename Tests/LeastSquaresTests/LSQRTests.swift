@@ -241,9 +241,10 @@ struct LSQRTests {
     @Test("λ₁ > 0 and invalid options are rejected") func invalid() throws { try KrylovBehaviour.invalidInput(.lsqr) }
     @Test("edge shapes 0×0, 0×n, m×0, A = 0") func edges() throws { try KrylovBehaviour.edgeShapes(.lsqr) }
 
-    @Test("the CSC copy for Aᵀu and the scatter over CSR rows give the same LSQR solution")
+    @Test("the CSC copy for Aᵀu (two passes a step) and the scatter over CSR rows (one pass) give the same LSQR solution")
     func transposeCopyAgrees() throws {
-        // Wide and large enough for two workers (nnz ≥ 100 000), where the operator keeps a CSC copy.
+        // Wide and large enough for two workers (nnz ≥ 100 000), where the operator keeps a CSC copy and
+        // each Golub–Kahan step reads A twice; without the copy a step is one fused pass over A's rows.
         let a = RandomSparse.matrix(rows: 1000, columns: 3000, density: 0.04, seed: 41)
         var rng = SplitMix64(seed: 42)
         let b = (0..<1000).map { _ in rng.nextGaussian() }
@@ -298,6 +299,27 @@ struct KrylovOperatorTests {
                 let tt = op.applyTransposeUpdating(u0, beta: 1.3, into: &vv)
                 #expect(relativeError(vv, expectedV) < 1e-13, "\(copy) \(m) × \(n): Āᵀ·u")
                 #expect(abs(tt - expectedV.reduce(0) { $0 + $1 * $1 }) < 1e-10 * tt)
+
+                // The one-pass step (the scatter over rows, vectors this small always cached): β·u = Ā·v − α·u
+                // with u left unnormalized, then v ← Āᵀ·(u/β) − β·v, against the same triplet loops.
+                #expect(op.fusesSteps == (copy == .never), "\(copy) \(m) × \(n)")
+                guard op.fusesSteps else { continue }
+                let beta = expectedU.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                let su1 = (0..<m).map { expectedU[$0] / beta * (rowScale?[$0] ?? 1) }
+                var g1 = [Double](repeating: 0, count: n)
+                for (t, value) in triplets.values.enumerated() { g1[Int(triplets.columns[t])] += value * su1[Int(triplets.rows[t])] }
+                if δ > 0 { for j in 0..<n { g1[j] += δ * expectedU[m + j] / beta } }
+                let expectedStepV = (0..<n).map { g1[$0] * (columnScale?[$0] ?? 1) - beta * v[$0] }
+                var (uf, vf) = (u0, v)
+                let step = op.step(alpha: 0.8, u: &uf, v: &vf)
+                #expect(abs(step.beta - beta) <= 1e-13 * beta, "\(m) × \(n): β")
+                #expect(relativeError(uf, expectedU) < 1e-13, "\(m) × \(n): fused Ā·v")
+                #expect(relativeError(vf, expectedStepV) < 1e-12, "\(m) × \(n): fused Āᵀ·u")
+                #expect(abs(step.vSumOfSquares - expectedStepV.reduce(0) { $0 + $1 * $1 }) < 1e-10 * step.vSumOfSquares)
+                // β = 0 (u and v zero): the process has terminated, v is left alone.
+                var (uz, vz) = ([Double](repeating: 0, count: op.rowCount), [Double](repeating: 0, count: n))
+                let zero = op.step(alpha: 0.8, u: &uz, v: &vz)
+                #expect(zero.beta == 0 && zero.vSumOfSquares == 0 && vz.allSatisfy { $0 == 0 })
             }
         }
     }

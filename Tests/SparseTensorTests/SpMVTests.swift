@@ -60,4 +60,16 @@ struct SpMVTests {
         #expect(throws: SparseError.self) { try a.transposeMultiply([1, 2, 3]) }
         #expect(throws: SparseError.self) { try CSCMatrix(a).multiply([1]) }
     }
+
+    @Test("The last-level cache size: sysfs sizes parsed, junk refused, a positive size found")
+    func cacheSize() {
+        #expect(CacheSize.parseSize("32768K\n") == 32 << 20)
+        #expect(CacheSize.parseSize("1M") == 1 << 20)
+        #expect(CacheSize.parseSize("512") == 512)
+        #expect(CacheSize.parseSize("") == nil)
+        #expect(CacheSize.parseSize("K") == nil)
+        #expect(CacheSize.parseSize("-4K") == nil)
+        #expect(CacheSize.parseSize("lots") == nil)
+        #expect(CacheSize.lastLevelBytes > 0)
+    }
 }
