@@ -64,11 +64,18 @@ final class CDColumnPool {
     static let bytesPerEntry = 12.0
 
     /// Bytes besides the pool, per column, for `parts` parts: `start`, `count`, one accumulator per extra
-    /// part, (during `prepare`) two more, the copy bitmap. A copy's transient lists or counts are
-    /// checked when it runs.
+    /// part, (during `prepare`) two more per part that takes both sums, the copy bitmap. A copy's
+    /// transient lists or counts are checked when it runs.
     static func fixedBytes(columns n: Int, parts: Int) -> Double {
-        let perColumn: Int = 8 + 4 + 8 * (parts - 1) + 16
+        let sumParts = parts > 1 && !splitsSetupByRows(columns: n, parts: parts) ? 1 : parts
+        let perColumn: Int = 8 + 4 + 8 * (parts - 1) + 16 * sumParts
         return Double(n) * (Double(perColumn) + 0.125)
+    }
+
+    /// Whether `prepare` splits A's rows between the parts, each taking both sums into its own buffer
+    /// of (‖ã_j‖², ã_jᵀỹ) pairs: while those buffers fit a quarter of the last-level cache.
+    static func splitsSetupByRows(columns n: Int, parts: Int) -> Bool {
+        Double(parts * 16) * Double(n) <= Double(CacheSize.lastLevelBytes) / 4
     }
 
     /// Parts for a scatter over nnz entries into n columns: one per worker when the work pays for the
@@ -101,19 +108,21 @@ final class CDColumnPool {
     /// ```
     /// ‖ã_j‖² = Σᵢ wᵢ·a_ij²,    ã_jᵀỹ = Σᵢ √wᵢ·a_ij·ỹᵢ
     /// ```
-    /// With two or more parts (workers, when the nonzeros pay for them), one worker takes each sum over all of A's rows,
-    /// straight into its output: each scatters into one length-n buffer, and both read the same rows at
-    /// about the same time. On the 1M × 500k benchmark that took the setup from 77 to 43–58 ms (a
-    /// noisy machine), and 200k × 100k from 7.8 to 6.7 ms; splitting the rows instead, each part with
-    /// both sums interleaved, had not been faster than one thread (65 → 69 ms at 1M × 500k).
-    /// On one worker both sums go interleaved into one transient buffer (one cache line per touched
-    /// column: about the cost of one sum alone; counting each column's entries too made the pass half
-    /// as slow again, so copies count their own), then to the outputs. Either way the sums add the
-    /// rows in order, so the result does not depend on the worker count.
+    /// Each part takes its range of rows and both sums, interleaved in one transient buffer of pairs
+    /// (one cache line per touched column: about the cost of one sum alone), and the parts' buffers
+    /// are added in part order (so the result depends on the number of parts only, as the scatters'
+    /// do). That pays while the buffers stay cached (`splitsSetupByRows`): in C on the seed-shaped
+    /// 200k × 100k matrix, 3.5–3.9 ms on two cores against 5.9 ms when each core takes one sum over all
+    /// rows and 6.5 ms on one core. Beyond that, with several parts, one worker takes each sum over all
+    /// of A's rows straight into its output, both reading the same rows at about the same time: at
+    /// 1M × 500k (two 8 MB buffers) that took 38 ms against 41–46 ms split by rows (and, earlier,
+    /// 77 → 43–58 ms against one thread).
+    /// `splitByRows` overrides that choice (tests take both paths on small matrices).
     func prepare(_ a: CDRows, y: UnsafeBufferPointer<Double>,
-                 squaredNorms: UnsafeMutableBufferPointer<Double>, dotY: UnsafeMutableBufferPointer<Double>) {
+                 squaredNorms: UnsafeMutableBufferPointer<Double>, dotY: UnsafeMutableBufferPointer<Double>,
+                 splitByRows: Bool? = nil) {
         let weighted = !a.rootWeights.isEmpty
-        if parts > 1 {
+        if parts > 1 && !(splitByRows ?? Self.splitsSetupByRows(columns: n, parts: parts)) {
             squaredNorms.update(repeating: 0)
             dotY.update(repeating: 0)
             Parallelism.run(2) { part in
@@ -138,11 +147,13 @@ final class CDColumnPool {
             }
             return
         }
-        let n = n, ranges = [0..<a.m], parts = 1
-        let pairs = ScratchBuffer(repeating: 0.0, count: parts * 2 * n)
+        let n = n, ranges = ranges, parts = parts
+        // Each part zeroes its own buffer (its pages are first touched by the core that uses them).
+        let pairs = ScratchBuffer<Double>(uninitializedCount: parts * 2 * n)
         let acc = pairs.pointer
         Parallelism.run(parts) { part in
             let base = part &* 2 &* n
+            UnsafeMutableBufferPointer(rebasing: acc[base..<(base + 2 * n)]).update(repeating: 0)
             for i in ranges[part] {
                 let rw = weighted ? a.rootWeights[i] : 1
                 let w = rw * rw, wy = rw * y[i]

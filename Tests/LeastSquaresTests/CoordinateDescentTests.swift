@@ -200,6 +200,52 @@ struct CoordinateDescentTests {
         }
     }
 
+    @Test("the first pass's ‖ã_j‖² and ã_jᵀỹ, split by rows or by sum, on 1, 2 and 3 parts, match a triplet loop")
+    func firstPassSums() throws {
+        let (m, n) = (300, 80)
+        let a = RandomSparse.matrix(rows: m, columns: n, density: 0.1, seed: 91)
+        let triplets = COOMatrix(a)
+        var rng = SplitMix64(seed: 92)
+        let y = (0..<m).map { _ in rng.nextGaussian() }
+        let w = (0..<m).map { _ in 0.2 + rng.nextUnit() }
+        for weights in [[Double]?.none, w] {
+            let rootWeights = weights?.map { $0.squareRoot() } ?? []
+            let weightedY = weights.map { ws in zip(y, ws).map { $0 * $1.squareRoot() } } ?? y
+            // ‖ã_j‖² = Σᵢ wᵢa_ij², ã_jᵀỹ = Σᵢ √wᵢ·a_ij·ỹᵢ, entry by entry.
+            var expectedSq = [Double](repeating: 0, count: n), expectedDot = expectedSq
+            for (t, v) in triplets.values.enumerated() {
+                let i = Int(triplets.rows[t]), j = Int(triplets.columns[t])
+                expectedSq[j] += (weights?[i] ?? 1) * v * v
+                expectedDot[j] += (rootWeights.isEmpty ? 1 : rootWeights[i]) * v * weightedY[i]
+            }
+            for parts in [1, 2, 3] {
+                for splitByRows in [true, false] {
+                    var sq = [Double](repeating: 1e300, count: n), dot = sq  // an entry left unwritten fails
+                    a.storage.offsets.withUnsafeBufferPointer { off in
+                        a.storage.indices.withUnsafeBufferPointer { idx in
+                            a.storage.values.withUnsafeBufferPointer { val in
+                                rootWeights.withUnsafeBufferPointer { rw in
+                                    weightedY.withUnsafeBufferPointer { yp in
+                                        sq.withUnsafeMutableBufferPointer { sp in
+                                            dot.withUnsafeMutableBufferPointer { dp in
+                                                let rows = CDRows(m: m, n: n, off: off, idx: idx, val: val, rootWeights: rw)
+                                                let pool = CDColumnPool(rows, parts: parts, sparseScatters: false, budget: .unlimited, fixedBytes: 0)
+                                                pool.prepare(rows, y: yp, squaredNorms: sp, dotY: dp, splitByRows: splitByRows)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    let label = "\(parts) parts, split by \(splitByRows ? "rows" : "sum"), weighted: \(weights != nil)"
+                    #expect(relativeError(sq, expectedSq) < 1e-13, "\(label): ‖ã_j‖²")
+                    #expect(relativeError(dot, expectedDot) < 1e-13, "\(label): ã_jᵀỹ")
+                }
+            }
+        }
+    }
+
     @Test("few new columns per copy (listed entries): 1, 2, 3 and 7 parts give the same x, which satisfies KKT")
     func listedCopies() throws {
         // 2000 columns, working sets of a few hundred: copies take the listed path (under 1/8 of the columns).
