@@ -64,7 +64,8 @@ final class CDColumnPool {
     static let bytesPerEntry = 12.0
 
     /// Bytes besides the pool, per column, for `parts` parts: `start`, `count`, one accumulator per extra
-    /// part, (during `prepare`) two more per part that takes both sums, the copy bitmap. A copy's
+    /// part, (during `prepare`) two more per part when the parts split the rows, else two more (an
+    /// over-count: the outputs, counted by the caller, take the sums), the copy bitmap. A copy's
     /// transient lists or counts are checked when it runs.
     static func fixedBytes(columns n: Int, parts: Int) -> Double {
         let sumParts = parts > 1 && !splitsSetupByRows(columns: n, parts: parts) ? 1 : parts
@@ -110,13 +111,14 @@ final class CDColumnPool {
     /// ```
     /// Each part takes its range of rows and both sums, interleaved in one transient buffer of pairs
     /// (one cache line per touched column: about the cost of one sum alone), and the parts' buffers
-    /// are added in part order (so the result depends on the number of parts only, as the scatters'
-    /// do). That pays while the buffers stay cached (`splitsSetupByRows`): in C on the seed-shaped
-    /// 200k × 100k matrix, 3.5–3.9 ms on two cores against 5.9 ms when each core takes one sum over all
-    /// rows and 6.5 ms on one core. Beyond that, with several parts, one worker takes each sum over all
-    /// of A's rows straight into its output, both reading the same rows at about the same time: at
-    /// 1M × 500k (two 8 MB buffers) that took 38 ms against 41–46 ms split by rows (and, earlier,
-    /// 77 → 43–58 ms against one thread).
+    /// are added in part order. That pays while the buffers stay cached (`splitsSetupByRows`): on the
+    /// seed-shaped 200k × 100k matrix the pass took 5.5–6.1 ms against 7.0 ms with one sum per worker
+    /// (interleaved runs of `LsqBench solve`; in C, with the buffers already mapped, 3.5–3.9 against
+    /// 5.9 ms). Beyond that, with several parts, one worker takes each sum over all of A's rows straight
+    /// into its output, both reading the same rows at about the same time, which adds the rows in
+    /// order as one part does: at 1M × 500k (two 8 MB buffers) 48–78 ms against 82–118 ms split by rows.
+    /// So the last bits of the sums can depend on the number of parts and, through the choice, on the
+    /// size of the machine's cache.
     /// `splitByRows` overrides that choice (tests take both paths on small matrices).
     func prepare(_ a: CDRows, y: UnsafeBufferPointer<Double>,
                  squaredNorms: UnsafeMutableBufferPointer<Double>, dotY: UnsafeMutableBufferPointer<Double>,
@@ -168,7 +170,7 @@ final class CDColumnPool {
         // Sum the parts in order.
         let chunk = (n + parts - 1) / max(parts, 1)
         Parallelism.run(parts) { part in
-            for j in (part * chunk)..<min(n, (part + 1) * chunk) {
+            for j in min(n, part * chunk)..<min(n, (part + 1) * chunk) {
                 var sq = 0.0, dy = 0.0
                 for q in 0..<parts {
                     sq += acc[q &* 2 &* n &+ 2 &* j]
@@ -282,7 +284,7 @@ final class CDColumnPool {
         let partial = partials.pointer
         let chunk = (n + parts - 1) / max(parts, 1)
         Parallelism.run(parts) { part in
-            for j in (part * chunk)..<min(n, (part + 1) * chunk) {
+            for j in min(n, part * chunk)..<min(n, (part + 1) * chunk) {
                 var s = out[j]
                 for q in 1..<max(parts, 1) { s += partial[(q - 1) &* n &+ j] }
                 out[j] = finish(j, s)

@@ -45,9 +45,10 @@ import SparseTensor
 /// ‖ã_j‖² and Ãᵀỹ, 3 gradients over the rows that meet the support and 3 scans for copies, with 2.2k
 /// of the 100k columns ever copied.
 ///
-/// **Determinism.** The same options (and `seed`) on the same number of workers give the identical x.
-/// The O(nnz) passes add the parts of A's rows in a fixed order, but the parts follow the worker count
-/// (`LSQ_THREADS`), so across worker counts ĝ can differ in its last bits, and x within the tolerance.
+/// **Determinism.** The same options (and `seed`) on the same machine and number of workers give the
+/// identical x. The O(nnz) passes add the parts of A's rows in a fixed order, but the parts follow the
+/// worker count (`LSQ_THREADS`), and the first pass's split follows the cache size
+/// (`CDColumnPool.prepare`), so across those ĝ can differ in its last bits, and x within the tolerance.
 ///
 /// **Stopping.** Stop when `gap ≤ tolerance·max(f(x), floor)`, floor = max(tolerance·½‖ỹ‖², tiny) (the
 /// floor makes a consistent system, f → 0, stop at ‖r‖ ≈ tolerance·‖ỹ‖ like LSQR's btol). The gap is

@@ -44,7 +44,6 @@ struct GolubKahan {
             let (b, vSumOfSquares) = op.step(alpha: alpha, u: &u, v: &v)
             beta = b
             if beta > 0 {
-                DenseVector.scale(1 / beta, &u)
                 alpha = normFromSumOfSquares(vSumOfSquares, v)
                 if alpha > 0 { DenseVector.scale(1 / alpha, &v) }
             }

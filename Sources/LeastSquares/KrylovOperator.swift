@@ -60,12 +60,15 @@ final class KrylovOperator {
     /// scatter over rows, each row range has its own buffer, and v with the buffers fits in a quarter of
     /// the last-level cache (see `step`).
     let fusesSteps: Bool
-    /// Entries per block of rows in the fused pass (12 KB of A, kept in L1 between its two uses).
+    /// Entries per block of rows in the fused pass, at most (12 KB of A, kept in L1 between its two uses;
+    /// a longer row is a block of its own).
     static let fusedBlockEntries = 1024
     /// Workspace: C·v (n), W^½·u (m), per-worker scatter buffers (n each), per-range partial sums.
     private var scaledV: [Double]
     private var scaledU: [Double]
     private var partials: [[Double]]
+    /// Āᵀ·u of the fused step before it enters v (n, only when `fusesSteps`).
+    private var reduced: [Double]
 
     /// m, the rows of A.
     var matrixRowCount: Int { rows.outerCount }
@@ -78,8 +81,9 @@ final class KrylovOperator {
     enum TransposeCopy { case never, always, whenFaster }
 
     /// Builds the operator; makes a CSC copy of A for Aᵀ·u when `transposeCopy` says so and it fits `budget`.
+    /// `fuseSteps: false` keeps two passes a step in any case (tests compare the two forms).
     init(matrix: CSRMatrix, rowScale: [Double]?, columnScale: [Double]?, augmentedDamping: Double,
-         transposeCopy: TransposeCopy, budget: MemoryBudget) {
+         transposeCopy: TransposeCopy, budget: MemoryBudget, fuseSteps: Bool = true) {
         let m = matrix.rowCount, n = matrix.columnCount
         rows = matrix.storage
         self.rowScale = rowScale
@@ -102,7 +106,7 @@ final class KrylovOperator {
             Parallelism.balancedRanges(offsets: $0, outerCount: n, parts: workers)
         } ?? []
         scatterWorkers = columns == nil && matrix.nnz >= 4 * n ? workers : 1
-        fusesSteps = columns == nil && scatterWorkers == rowRanges.count
+        fusesSteps = fuseSteps && columns == nil && scatterWorkers == rowRanges.count
             && Double((1 + scatterWorkers) * 8) * Double(n) <= Double(CacheSize.lastLevelBytes) / 4
         let chunk = (n + workers - 1) / max(workers, 1)
         reductionRanges = (0..<workers).map { k in min(n, k * chunk)..<min(n, (k + 1) * chunk) }
@@ -110,6 +114,7 @@ final class KrylovOperator {
         scaledU = rowScale == nil ? [] : [Double](repeating: 0, count: m)
         // Distinct buffers (not one shared copy-on-write array): each worker writes its own.
         partials = columns == nil ? (0..<scatterWorkers).map { _ in [Double](repeating: 0, count: n) } : []
+        reduced = fusesSteps ? [Double](repeating: 0, count: n) : []
     }
 
     /// The CSC copy pays for wide matrices (n > m) when Aᵀ·u runs on several workers: the scatter's
@@ -277,11 +282,15 @@ final class KrylovOperator {
     }
 
 
-    /// One Golub–Kahan step, `β·u = Ā·v − α·u` then `v ← Āᵀ·u − β·v`, reading A once instead of twice.
-    /// Each range of rows is taken in blocks of about `fusedBlockEntries` entries: the block's products
-    /// with v give its uᵢ (before normalisation), then the same rows, still in L1, are scattered with uᵢ
-    /// into the range's buffer. Since Āᵀ·(u/β) = (Āᵀ·u)/β, the reduction divides by β, known only when
-    /// the pass is over.
+    /// One Golub–Kahan step, `β·u ← Ā·v − α·u` then `v ← Āᵀ·u − β·v` with the new, normalized u,
+    /// reading A once instead of twice. Each range of rows is taken in blocks of at most
+    /// `fusedBlockEntries` entries (or one longer row): the block's products with v give its uᵢ before
+    /// normalisation, then the same rows, still in L1, are scattered with those uᵢ into the range's
+    /// buffer. Since Āᵀ·(u/β) = (Āᵀ·u)/β, the reduction divides by β, known only when the pass is over.
+    ///
+    /// The buffers hold Āᵀ·u at β times the scale of Āᵀ·(u/β). When β is outside [1e-100, 1e100], or a
+    /// reduced entry is not finite, Āᵀ·u is taken again from the normalized u by the two-pass form
+    /// (`applyTransposeUpdating`); v is written only after that test.
     ///
     /// The pass touches v and a buffer at random at once, where the two-pass form touches one n-vector
     /// at a time, so it pays only while those vectors stay cached (`fusesSteps`). Measured (release,
@@ -290,61 +299,66 @@ final class KrylovOperator {
     /// 0.30–0.40 s; 500 000 × 250 000 (6 MB) 1.49–1.70 → 0.99–1.41 s; 1 000 000 × 500 000 (12 MB)
     /// 3.0–4.0 → 2.6–6.1 s, slower whenever the host was busy: not fused.
     ///
-    /// Leaves u unnormalized (the caller divides by β) and, when β = 0, v untouched.
-    /// Returns β = ‖u‖ and ‖v‖² (0 when β = 0). Only when `fusesSteps`.
+    /// Leaves u normalized when β > 0, and v untouched when β = 0.
+    /// Returns β = ‖Ā·v − α·u‖ and ‖v‖² (0 when β = 0). Only when `fusesSteps`.
     func step(alpha: Double, u: inout [Double], v: inout [Double]) -> (beta: Double, vSumOfSquares: Double) {
         precondition(fusesSteps)
         let m = matrixRowCount, n = columnCount
-        if let c = columnScale {
-            for j in 0..<n { scaledV[j] = c[j] * v[j] }
-        }
-        let t = columnScale == nil ? v : scaledV
-        var sums = [Double](repeating: 0, count: rowRanges.count)
-        rows.offsets.withUnsafeBufferPointer { off in
-            rows.indices.withUnsafeBufferPointer { idx in
-                rows.values.withUnsafeBufferPointer { val in
-                    t.withUnsafeBufferPointer { tp in
-                        u.withUnsafeMutableBufferPointer { up in
-                            sums.withUnsafeMutableBufferPointer { sp in
-                                partials.withUnsafeMutableBufferPointer { buffers in
-                                    let rs = rowScale
-                                    let out = up, partial = sp, ranges = rowRanges, slots = buffers
-                                    Parallelism.run(ranges.count) { k in
-                                        slots[k].withUnsafeMutableBufferPointer { acc in
-                                            acc.update(repeating: 0)
-                                            var ss = 0.0
-                                            let range = ranges[k]
-                                            var lo = range.lowerBound
-                                            while lo < range.upperBound {
-                                                // A block of rows with about `fusedBlockEntries` entries (at least one row).
-                                                var hi = lo + 1
-                                                while hi < range.upperBound && off[hi] - off[lo] < Self.fusedBlockEntries { hi += 1 }
-                                                for i in lo..<hi {
-                                                    // (A·t)ᵢ, two accumulators to hide the add latency
-                                                    var s0 = 0.0, s1 = 0.0
-                                                    var p = off[i]
-                                                    let end = off[i + 1]
-                                                    while p + 1 < end {
-                                                        s0 += val[p] * tp[Int(idx[p])]
-                                                        s1 += val[p + 1] * tp[Int(idx[p + 1])]
-                                                        p += 2
+        let δ = augmentedDamping
+        var total = 0.0
+        do {
+            // t = C·v (v itself without scaling; t ends with this block, before v is written)
+            if let c = columnScale {
+                for j in 0..<n { scaledV[j] = c[j] * v[j] }
+            }
+            let t = columnScale == nil ? v : scaledV
+            var sums = [Double](repeating: 0, count: rowRanges.count)
+            rows.offsets.withUnsafeBufferPointer { off in
+                rows.indices.withUnsafeBufferPointer { idx in
+                    rows.values.withUnsafeBufferPointer { val in
+                        t.withUnsafeBufferPointer { tp in
+                            u.withUnsafeMutableBufferPointer { up in
+                                sums.withUnsafeMutableBufferPointer { sp in
+                                    partials.withUnsafeMutableBufferPointer { buffers in
+                                        let rs = rowScale
+                                        let out = up, partial = sp, ranges = rowRanges, slots = buffers
+                                        Parallelism.run(ranges.count) { k in
+                                            slots[k].withUnsafeMutableBufferPointer { acc in
+                                                acc.update(repeating: 0)
+                                                var ss = 0.0
+                                                let range = ranges[k]
+                                                var lo = range.lowerBound
+                                                while lo < range.upperBound {
+                                                    // Rows lo..<hi: at most `fusedBlockEntries` entries, or one row.
+                                                    var hi = lo + 1
+                                                    while hi < range.upperBound && off[hi + 1] - off[lo] <= Self.fusedBlockEntries { hi += 1 }
+                                                    for i in lo..<hi {
+                                                        // (A·t)ᵢ, two accumulators to hide the add latency
+                                                        var s0 = 0.0, s1 = 0.0
+                                                        var p = off[i]
+                                                        let end = off[i + 1]
+                                                        while p + 1 < end {
+                                                            s0 += val[p] * tp[Int(idx[p])]
+                                                            s1 += val[p + 1] * tp[Int(idx[p + 1])]
+                                                            p += 2
+                                                        }
+                                                        if p < end { s0 += val[p] * tp[Int(idx[p])] }
+                                                        var s = s0 + s1
+                                                        if let rs { s *= rs[i] }
+                                                        let ui = s - alpha * out[i]
+                                                        out[i] = ui
+                                                        ss += ui * ui
                                                     }
-                                                    if p < end { s0 += val[p] * tp[Int(idx[p])] }
-                                                    var s = s0 + s1
-                                                    if let rs { s *= rs[i] }
-                                                    let ui = s - alpha * out[i]
-                                                    out[i] = ui
-                                                    ss += ui * ui
+                                                    // The block's rows again, for Aᵀ·(W^½·u): they are in cache now.
+                                                    for i in lo..<hi {
+                                                        let wi = rs.map { $0[i] * out[i] } ?? out[i]
+                                                        if wi == 0 { continue }
+                                                        for q in off[i]..<off[i + 1] { acc[Int(idx[q])] += val[q] * wi }
+                                                    }
+                                                    lo = hi
                                                 }
-                                                // The block's rows again, for Aᵀ·(W^½·u): they are in cache now.
-                                                for i in lo..<hi {
-                                                    let wi = rs.map { $0[i] * out[i] } ?? out[i]
-                                                    if wi == 0 { continue }
-                                                    for q in off[i]..<off[i + 1] { acc[Int(idx[q])] += val[q] * wi }
-                                                }
-                                                lo = hi
+                                                partial[k] = ss
                                             }
-                                            partial[k] = ss
                                         }
                                     }
                                 }
@@ -353,42 +367,64 @@ final class KrylovOperator {
                     }
                 }
             }
-        }
-        var total = sums.reduce(0, +)
-        // Damping block: u′ ← δ·C·v − α·u′
-        let δ = augmentedDamping
-        if δ > 0 {
-            for j in 0..<n {
-                let uj = δ * t[j] - alpha * u[m + j]
-                u[m + j] = uj
-                total += uj * uj
+            total = sums.reduce(0, +)
+            // Damping block: u′ ← δ·C·v − α·u′
+            if δ > 0 {
+                for j in 0..<n {
+                    let uj = δ * t[j] - alpha * u[m + j]
+                    u[m + j] = uj
+                    total += uj * uj
+                }
             }
         }
         let beta = normFromSumOfSquares(total, u)
         guard beta > 0 else { return (beta, 0) }
-        // vⱼ = cⱼ·(Σ_w bufʷⱼ + δ·u′ⱼ)/β − β·vⱼ
+        DenseVector.scale(1 / beta, &u)
+        guard beta >= 1e-100 && beta <= 1e100 else {
+            return (beta, applyTransposeUpdating(u, beta: beta, into: &v))
+        }
+        // gⱼ = cⱼ·(Σ_w bufʷⱼ/β + δ·u′ⱼ) into `reduced`, then (all finite) vⱼ = gⱼ − β·vⱼ.
         let inverseBeta = 1 / beta
-        let workers = scatterWorkers
-        var vSums = [Double](repeating: 0, count: reductionRanges.count)
+        let workers = scatterWorkers, chunks = workers == 1 ? [0..<n] : reductionRanges
+        var finite = [Bool](repeating: true, count: chunks.count)
         partials.withUnsafeBufferPointer { buffers in
             u.withUnsafeBufferPointer { up in
-                v.withUnsafeMutableBufferPointer { vp in
-                    vSums.withUnsafeMutableBufferPointer { pp in
-                        let out = vp, partial = pp, chunks = reductionRanges, c = columnScale
-                        Parallelism.run(workers == 1 ? 1 : chunks.count) { k in
-                            var ss = 0.0
-                            for j in (workers == 1 ? 0..<out.count : chunks[k]) {
+                reduced.withUnsafeMutableBufferPointer { rp in
+                    finite.withUnsafeMutableBufferPointer { flags in
+                        let c = columnScale, ok = flags, out = rp
+                        Parallelism.run(chunks.count) { k in
+                            var allFinite = true
+                            for j in chunks[k] {
                                 var g = 0.0
                                 for w in 0..<workers { g += buffers[w][j] }
-                                if δ > 0 { g += δ * up[m + j] }
                                 g *= inverseBeta
+                                if δ > 0 { g += δ * up[m + j] }
                                 if let c { g *= c[j] }
-                                let vj = g - beta * out[j]
-                                out[j] = vj
-                                ss += vj * vj
+                                out[j] = g
+                                allFinite = allFinite && g.isFinite
                             }
-                            partial[k] = ss
+                            ok[k] = allFinite
                         }
+                    }
+                }
+            }
+        }
+        guard finite.allSatisfy({ $0 }) else {
+            return (beta, applyTransposeUpdating(u, beta: beta, into: &v))
+        }
+        var vSums = [Double](repeating: 0, count: chunks.count)
+        reduced.withUnsafeBufferPointer { g in
+            v.withUnsafeMutableBufferPointer { vp in
+                vSums.withUnsafeMutableBufferPointer { pp in
+                    let out = vp, partial = pp
+                    Parallelism.run(chunks.count) { k in
+                        var ss = 0.0
+                        for j in chunks[k] {
+                            let vj = g[j] - beta * out[j]
+                            out[j] = vj
+                            ss += vj * vj
+                        }
+                        partial[k] = ss
                     }
                 }
             }

@@ -659,7 +659,7 @@ struct SGDSetup {
                                             if ranges.count > 1 {
                                                 let chunk = (n + ranges.count - 1) / ranges.count
                                                 Parallelism.run(ranges.count) { part in
-                                                    for j in (part * chunk)..<min(n, (part + 1) * chunk) {
+                                                    for j in min(n, part * chunk)..<min(n, (part + 1) * chunk) {
                                                         for q in 1..<ranges.count {
                                                             if countColumns { cnt[j] &+= cnt[q &* n &+ j] }
                                                             g[j] += g[q &* n &+ j]

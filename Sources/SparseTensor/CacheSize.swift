@@ -32,6 +32,7 @@ public enum CacheSize {
         }
         if unit > 1 { s.removeLast() }
         guard let value = Int(s), value > 0 else { return nil }
-        return value * unit
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : bytes
     }
 }
