@@ -200,6 +200,21 @@ struct CoordinateDescentTests {
         }
     }
 
+    @Test("more parts than columns (a many-core host, a tall matrix of few columns): lasso and ridge still solve")
+    func morePartsThanColumns() throws {
+        let (a, dense, y, _) = IterativeReference.plantedProblem(rows: 40, columns: 5, density: 0.8, support: 3, noise: 0.1, seed: 81)
+        for reg in [Regularization(l1: 0.5, l2: 0.1), Regularization(l2: 2)] {
+            let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: reg)
+            let reference = IterativeReference.denseElasticNetISTA(dense, y, l1: reg.l1, l2: reg.l2)
+            for parts in [4, 7] {
+                var statistics = CDStatistics()
+                let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(), control: .none,
+                                                           statistics: &statistics, parts: parts)
+                #expect(relativeError(solution.x, reference) < 1e-7, "\(parts) parts, \(reg)")
+            }
+        }
+    }
+
     @Test("the first pass's ‖ã_j‖² and ã_jᵀỹ, split by rows or by sum, on 1, 2 and 3 parts, match a triplet loop")
     func firstPassSums() throws {
         let (m, n) = (300, 80)
