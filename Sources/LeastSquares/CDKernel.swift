@@ -185,11 +185,7 @@ struct CDKernel {
             l2sum += xj * xj
             for p in entries(j) { r[Int(idx[p])] -= xj * val[p] }
         }
-        var rs = 0.0
-        for i in 0..<m {
-            rs += r[i] * r[i]
-        }
-        rSq = rs
+        rSq = sumOfSquares(UnsafeBufferPointer(r))
         xL1 = l1sum
         xL2 = l2sum
     }

@@ -173,8 +173,7 @@ public enum CoordinateDescent {
             k.x[j] = 0
         }
         // ãᵀỹ (from `prepare`) gives the zero-solution test: x* = 0 iff ‖Ãᵀỹ‖∞ ≤ λ₁.
-        var ySq = 0.0
-        for i in 0..<k.m { ySq += k.y[i] * k.y[i] }
+        let ySq = sumOfSquares(k.y)
         let floor = max(tolerance * 0.5 * ySq, Double.leastNormalMagnitude)
         var dualNorm0 = 0.0
         for j in 0..<n { dualNorm0 = max(dualNorm0, abs(k.cy[j])) }
