@@ -127,16 +127,7 @@ struct CDKernel {
     @inline(__always) mutating func update(_ j: Int) -> Double {
         let first = start[j], end = first &+ Int(count[j])
         let h = colSq[j]
-        // dot = ã_jᵀr, two accumulators to hide the add latency.
-        var d0 = 0.0, d1 = 0.0
-        var p = first
-        while p + 1 < end {
-            d0 += val[p] * r[Int(idx[p])]
-            d1 += val[p + 1] * r[Int(idx[p + 1])]
-            p += 2
-        }
-        if p < end { d0 += val[p] * r[Int(idx[p])] }
-        let dot = d0 + d1
+        let dot = self.dot(j)
         let old = x[j]
         let new = softThreshold(h * old + dot, l1) / (h + l2)
         visits += 1
@@ -207,11 +198,18 @@ struct CDKernel {
         for j in 0..<n where x[j] != 0 { grad[j] = dot(j) - l2 * x[j] }
     }
 
-    /// ã_jᵀr for a column in the pool.
+    /// ã_jᵀr for a column in the pool (two accumulators, as in `update`).
     @inline(__always) func dot(_ j: Int) -> Double {
-        var s = 0.0
-        for p in entries(j) { s += val[p] * r[Int(idx[p])] }
-        return s
+        let end = start[j] &+ Int(count[j])
+        var d0 = 0.0, d1 = 0.0
+        var p = start[j]
+        while p + 1 < end {
+            d0 += val[p] * r[Int(idx[p])]
+            d1 += val[p + 1] * r[Int(idx[p + 1])]
+            p += 2
+        }
+        if p < end { d0 += val[p] * r[Int(idx[p])] }
+        return d0 + d1
     }
 
     /// ĝ_j = ã_jᵀr − λ₂x_j for the working-set columns only (sequential; the set is small).
