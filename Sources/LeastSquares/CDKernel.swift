@@ -58,7 +58,7 @@ struct CDKernel {
     let colSq: UnsafeMutableBufferPointer<Double>
     let cy: UnsafeMutableBufferPointer<Double>
     let grad: UnsafeMutableBufferPointer<Double>
-    /// Working-set selection keys.
+    /// Working-set selection keys, by position: `score[k]` belongs to the candidate column `ws[k]`.
     let score: UnsafeMutableBufferPointer<Double>
     /// `CDColumn` flags.
     let status: UnsafeMutableBufferPointer<UInt8>

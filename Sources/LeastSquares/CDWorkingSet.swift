@@ -66,7 +66,7 @@ extension CDKernel {
             } else {
                 back -= 1
                 ws[back] = Int32(truncatingIfNeeded: j)
-                score[j] = (u < 0 ? -u : u) * u / normSq
+                score[back] = (u < 0 ? -u : u) * u / normSq
                 if g > l1 { violators += 1 }
             }
         }
@@ -95,21 +95,24 @@ extension CDKernel {
         }
     }
 
-    /// Reorders `ws[lo..<hi]` so that its first `count` entries have the smallest `score` (Hoare's
-    /// FIND with median-of-three pivots; O(hi − lo) on average).
+    /// Reorders `ws[lo..<hi]`, with their keys `score[lo..<hi]`, so that its first `count` entries have
+    /// the smallest keys (Hoare's FIND with median-of-three pivots; O(hi − lo) on average). The keys sit
+    /// next to their columns in `ws`, not at the columns' indices, so every partition pass reads both
+    /// arrays in order.
     func selectSmallest(from lo: Int, to hi: Int, count: Int) {
         let target = lo + count - 1
         var left = lo, right = hi - 1
         while right > left {
             let mid = left + (right - left) / 2
-            let a = score[Int(ws[left])], b = score[Int(ws[mid])], c = score[Int(ws[right])]
+            let a = score[left], b = score[mid], c = score[right]
             let pivot = max(min(a, b), min(max(a, b), c))
             var i = left, j = right
             while i <= j {
-                while score[Int(ws[i])] < pivot { i += 1 }
-                while score[Int(ws[j])] > pivot { j -= 1 }
+                while score[i] < pivot { i += 1 }
+                while score[j] > pivot { j -= 1 }
                 if i <= j {
                     ws.swapAt(i, j)
+                    score.swapAt(i, j)
                     i += 1
                     j -= 1
                 }
