@@ -24,7 +24,8 @@ import SparseTensor
 ///
 /// The initial guess `problem.initialGuess` x₀ is honoured by solving for the correction from
 /// r₀ = y − A·x₀. Sample weights scale the rows by √wᵢ. Progress is reported and cancellation / the time
-/// limit are checked once per iteration (two sparse products each).
+/// limit are checked once per iteration (two sparse products each, in one pass over A where
+/// `KrylovOperator.step` applies).
 ///
 /// Report: `normEstimate` is the paper's `anorm` (Frobenius norm of the bidiagonal Bₖ, an estimate of
 /// ‖Ā‖_F), `conditionEstimate` its `acond` (≈ cond(Ā)); residual, gradient and objective are recomputed
