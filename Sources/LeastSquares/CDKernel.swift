@@ -125,7 +125,6 @@ struct CDKernel {
     /// r ← r − (x_j⁺ − x_j)·ã_j         (O(nnz(ã_j)))
     /// ```
     @inline(__always) mutating func update(_ j: Int) -> Double {
-        let first = start[j], end = first &+ Int(count[j])
         let h = colSq[j]
         let dot = self.dot(j)
         let old = x[j]
@@ -134,7 +133,7 @@ struct CDKernel {
         if new == old { return 0 }
         let delta = new - old
         // r ← r − δ·ã_j
-        for q in first..<end { r[Int(idx[q])] -= delta * val[q] }
+        for q in entries(j) { r[Int(idx[q])] -= delta * val[q] }
         x[j] = new
         // f(x⁺) − f(x) = −δ·dot + ½δ²‖ã_j‖² + λ₁(|x⁺|−|x|) + ½λ₂(x⁺²−x²)
         let absChange = abs(new) - abs(old), sqChange = new * new - old * old
@@ -198,11 +197,12 @@ struct CDKernel {
         for j in 0..<n where x[j] != 0 { grad[j] = dot(j) - l2 * x[j] }
     }
 
-    /// ã_jᵀr for a column in the pool (two accumulators, as in `update`).
+    /// ã_jᵀr for a column in the pool (`update` takes its z from it); two accumulators hide the add latency.
     @inline(__always) func dot(_ j: Int) -> Double {
-        let end = start[j] &+ Int(count[j])
+        let column = entries(j)
+        let end = column.upperBound
         var d0 = 0.0, d1 = 0.0
-        var p = start[j]
+        var p = column.lowerBound
         while p + 1 < end {
             d0 += val[p] * r[Int(idx[p])]
             d1 += val[p + 1] * r[Int(idx[p + 1])]

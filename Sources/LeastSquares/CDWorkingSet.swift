@@ -74,7 +74,7 @@ extension CDKernel {
         let size = max(minimumSize, 2 * support, violators)
         let wanted = min(max(size, support), support + candidates)
         if wanted > support, wanted < support + candidates {
-            selectSmallest(from: back, to: n, count: wanted - support)
+            Self.selectSmallest(score, ws, from: back, to: n, count: wanted - support)
         }
         // The chosen candidates follow the support (a forward copy: the destination is never ahead).
         for t in 0..<(wanted - support) { ws[support + t] = ws[back + t] }
@@ -95,29 +95,30 @@ extension CDKernel {
         }
     }
 
-    /// Reorders `ws[lo..<hi]`, with their keys `score[lo..<hi]`, so that its first `count` entries have
-    /// the smallest keys (Hoare's FIND with median-of-three pivots; O(hi − lo) on average). The keys sit
-    /// next to their columns in `ws`, not at the columns' indices, so every partition pass reads both
-    /// arrays in order.
-    func selectSmallest(from lo: Int, to hi: Int, count: Int) {
+    /// Reorders `items[lo..<hi]`, with their keys `keys[lo..<hi]` moved alongside, so that the first
+    /// `count` entries have the smallest keys (Hoare's FIND with median-of-three pivots; O(hi − lo) on
+    /// average). The working set passes `ws` and `score`: each candidate's key sits at the candidate's
+    /// position, not at its column's index, so every partition pass reads both arrays in order.
+    static func selectSmallest(_ keys: UnsafeMutableBufferPointer<Double>, _ items: UnsafeMutableBufferPointer<Int32>,
+                               from lo: Int, to hi: Int, count: Int) {
         let target = lo + count - 1
         var left = lo, right = hi - 1
         while right > left {
             let mid = left + (right - left) / 2
-            let a = score[left], b = score[mid], c = score[right]
+            let a = keys[left], b = keys[mid], c = keys[right]
             let pivot = max(min(a, b), min(max(a, b), c))
             var i = left, j = right
             while i <= j {
-                while score[i] < pivot { i += 1 }
-                while score[j] > pivot { j -= 1 }
+                while keys[i] < pivot { i += 1 }
+                while keys[j] > pivot { j -= 1 }
                 if i <= j {
-                    ws.swapAt(i, j)
-                    score.swapAt(i, j)
+                    items.swapAt(i, j)
+                    keys.swapAt(i, j)
                     i += 1
                     j -= 1
                 }
             }
-            // ws[left...j] ≤ pivot ≤ ws[i...right]; entries strictly between equal the pivot.
+            // keys[left...j] ≤ pivot ≤ keys[i...right]; entries strictly between equal the pivot.
             if target <= j { right = j } else if target >= i { left = i } else { return }
         }
     }

@@ -67,7 +67,7 @@ final class KrylovOperator {
     private var scaledV: [Double]
     private var scaledU: [Double]
     private var partials: [[Double]]
-    /// Āᵀ·u of the fused step before it enters v (n, only when `fusesSteps`).
+    /// The fused step's new v, swapped in once every entry is known to be finite (n, only when `fusesSteps`).
     private var reduced: [Double]
 
     /// m, the rows of A.
@@ -125,7 +125,7 @@ final class KrylovOperator {
 
     /// u ← Ā·v − α·u in one pass; returns ‖u‖². `u` has length `rowCount`, `v` length n.
     func applyUpdating(_ v: [Double], alpha: Double, into u: inout [Double]) -> Double {
-        let m = matrixRowCount, n = columnCount
+        let n = columnCount
         // t = C·v
         if let c = columnScale {
             for j in 0..<n { scaledV[j] = c[j] * v[j] }
@@ -143,17 +143,7 @@ final class KrylovOperator {
                                 Parallelism.run(ranges.count) { k in
                                     var ss = 0.0
                                     for i in ranges[k] {
-                                        // (A·t)ᵢ, two accumulators to hide the add latency
-                                        var s0 = 0.0, s1 = 0.0
-                                        var p = off[i]
-                                        let end = off[i + 1]
-                                        while p + 1 < end {
-                                            s0 += val[p] * tp[Int(idx[p])]
-                                            s1 += val[p + 1] * tp[Int(idx[p + 1])]
-                                            p += 2
-                                        }
-                                        if p < end { s0 += val[p] * tp[Int(idx[p])] }
-                                        var s = s0 + s1
+                                        var s = Self.lineDot(i, off, idx, val, tp)
                                         if let rs { s *= rs[i] }
                                         let ui = s - alpha * out[i]
                                         out[i] = ui
@@ -167,17 +157,7 @@ final class KrylovOperator {
                 }
             }
         }
-        var total = sums.reduce(0, +)
-        // Damping block: u′ ← δ·C·v − α·u′
-        if augmentedDamping > 0 {
-            let δ = augmentedDamping
-            for j in 0..<n {
-                let uj = δ * t[j] - alpha * u[m + j]
-                u[m + j] = uj
-                total += uj * uj
-            }
-        }
-        return total
+        return sums.reduce(0, +) + updateDampingBlock(t, alpha: alpha, u: &u)
     }
 
     /// v ← Āᵀ·u − β·v in one pass (plus the scatter's reduction); returns ‖v‖². `u` has length `rowCount`.
@@ -204,16 +184,7 @@ final class KrylovOperator {
                                         Parallelism.run(ranges.count) { k in
                                             var ss = 0.0
                                             for j in ranges[k] {
-                                                var s0 = 0.0, s1 = 0.0
-                                                var p = off[j]
-                                                let end = off[j + 1]
-                                                while p + 1 < end {
-                                                    s0 += val[p] * sp[Int(idx[p])]
-                                                    s1 += val[p + 1] * sp[Int(idx[p + 1])]
-                                                    p += 2
-                                                }
-                                                if p < end { s0 += val[p] * sp[Int(idx[p])] }
-                                                var g = s0 + s1
+                                                var g = Self.lineDot(j, off, idx, val, sp)
                                                 if δ > 0 { g += δ * up[m + j] }
                                                 if let c { g *= c[j] }
                                                 let vj = g - beta * out[j]
@@ -264,10 +235,7 @@ final class KrylovOperator {
                         Parallelism.run(workers == 1 ? 1 : chunks.count) { k in
                             var ss = 0.0
                             for j in (workers == 1 ? 0..<out.count : chunks[k]) {
-                                var g = 0.0
-                                for w in 0..<workers { g += buffers[w][j] }
-                                if δ > 0 { g += δ * up[m + j] }
-                                if let c { g *= c[j] }
+                                let g = self.transposeEntry(j, buffers: buffers, workers: workers, scale: 1, u: up)
                                 let vj = g - beta * out[j]
                                 out[j] = vj
                                 ss += vj * vj
@@ -303,8 +271,7 @@ final class KrylovOperator {
     /// Returns β = ‖Ā·v − α·u‖ and ‖v‖² (0 when β = 0). Only when `fusesSteps`.
     func step(alpha: Double, u: inout [Double], v: inout [Double]) -> (beta: Double, vSumOfSquares: Double) {
         precondition(fusesSteps)
-        let m = matrixRowCount, n = columnCount
-        let δ = augmentedDamping
+        let n = columnCount
         var total = 0.0
         do {
             // t = C·v (v itself without scaling; t ends with this block, before v is written)
@@ -333,17 +300,7 @@ final class KrylovOperator {
                                                     var hi = lo + 1
                                                     while hi < range.upperBound && off[hi + 1] - off[lo] <= Self.fusedBlockEntries { hi += 1 }
                                                     for i in lo..<hi {
-                                                        // (A·t)ᵢ, two accumulators to hide the add latency
-                                                        var s0 = 0.0, s1 = 0.0
-                                                        var p = off[i]
-                                                        let end = off[i + 1]
-                                                        while p + 1 < end {
-                                                            s0 += val[p] * tp[Int(idx[p])]
-                                                            s1 += val[p + 1] * tp[Int(idx[p + 1])]
-                                                            p += 2
-                                                        }
-                                                        if p < end { s0 += val[p] * tp[Int(idx[p])] }
-                                                        var s = s0 + s1
+                                                        var s = Self.lineDot(i, off, idx, val, tp)
                                                         if let rs { s *= rs[i] }
                                                         let ui = s - alpha * out[i]
                                                         out[i] = ui
@@ -367,15 +324,7 @@ final class KrylovOperator {
                     }
                 }
             }
-            total = sums.reduce(0, +)
-            // Damping block: u′ ← δ·C·v − α·u′
-            if δ > 0 {
-                for j in 0..<n {
-                    let uj = δ * t[j] - alpha * u[m + j]
-                    u[m + j] = uj
-                    total += uj * uj
-                }
-            }
+            total = sums.reduce(0, +) + updateDampingBlock(t, alpha: alpha, u: &u)
         }
         let beta = normFromSumOfSquares(total, u)
         guard beta > 0 else { return (beta, 0) }
@@ -383,27 +332,30 @@ final class KrylovOperator {
         guard beta >= 1e-100 && beta <= 1e100 else {
             return (beta, applyTransposeUpdating(u, beta: beta, into: &v))
         }
-        // gⱼ = cⱼ·(Σ_w bufʷⱼ/β + δ·u′ⱼ) into `reduced`, then (all finite) vⱼ = gⱼ − β·vⱼ.
+        // vⱼ = cⱼ·(Σ_w bufʷⱼ/β + δ·u′ⱼ) − β·vⱼ into `reduced`, which becomes v if every entry is finite.
         let inverseBeta = 1 / beta
-        let workers = scatterWorkers, chunks = workers == 1 ? [0..<n] : reductionRanges
+        let workers = scatterWorkers, chunks = reductionRanges
+        var vSums = [Double](repeating: 0, count: chunks.count)
         var finite = [Bool](repeating: true, count: chunks.count)
         partials.withUnsafeBufferPointer { buffers in
             u.withUnsafeBufferPointer { up in
-                reduced.withUnsafeMutableBufferPointer { rp in
-                    finite.withUnsafeMutableBufferPointer { flags in
-                        let c = columnScale, ok = flags, out = rp
-                        Parallelism.run(chunks.count) { k in
-                            var allFinite = true
-                            for j in chunks[k] {
-                                var g = 0.0
-                                for w in 0..<workers { g += buffers[w][j] }
-                                g *= inverseBeta
-                                if δ > 0 { g += δ * up[m + j] }
-                                if let c { g *= c[j] }
-                                out[j] = g
-                                allFinite = allFinite && g.isFinite
+                v.withUnsafeBufferPointer { vp in
+                    reduced.withUnsafeMutableBufferPointer { rp in
+                        vSums.withUnsafeMutableBufferPointer { pp in
+                            finite.withUnsafeMutableBufferPointer { flags in
+                                let out = rp, partial = pp, ok = flags
+                                Parallelism.run(chunks.count) { k in
+                                    var ss = 0.0
+                                    for j in chunks[k] {
+                                        let g = self.transposeEntry(j, buffers: buffers, workers: workers, scale: inverseBeta, u: up)
+                                        let vj = g - beta * vp[j]
+                                        out[j] = vj
+                                        ss += vj * vj
+                                    }
+                                    partial[k] = ss
+                                    ok[k] = ss.isFinite
+                                }
                             }
-                            ok[k] = allFinite
                         }
                     }
                 }
@@ -412,24 +364,50 @@ final class KrylovOperator {
         guard finite.allSatisfy({ $0 }) else {
             return (beta, applyTransposeUpdating(u, beta: beta, into: &v))
         }
-        var vSums = [Double](repeating: 0, count: chunks.count)
-        reduced.withUnsafeBufferPointer { g in
-            v.withUnsafeMutableBufferPointer { vp in
-                vSums.withUnsafeMutableBufferPointer { pp in
-                    let out = vp, partial = pp
-                    Parallelism.run(chunks.count) { k in
-                        var ss = 0.0
-                        for j in chunks[k] {
-                            let vj = g[j] - beta * out[j]
-                            out[j] = vj
-                            ss += vj * vj
-                        }
-                        partial[k] = ss
-                    }
-                }
-            }
-        }
+        swap(&v, &reduced)
         return (beta, vSums.reduce(0, +))
+    }
+
+    /// Row (or column) `line` of compressed storage times x, with two accumulators to hide the add latency.
+    @inline(__always)
+    private static func lineDot(_ line: Int, _ off: UnsafeBufferPointer<Int>, _ idx: UnsafeBufferPointer<Int32>,
+                                _ val: UnsafeBufferPointer<Double>, _ x: UnsafeBufferPointer<Double>) -> Double {
+        var s0 = 0.0, s1 = 0.0
+        var p = off[line]
+        let end = off[line + 1]
+        while p + 1 < end {
+            s0 += val[p] * x[Int(idx[p])]
+            s1 += val[p + 1] * x[Int(idx[p + 1])]
+            p += 2
+        }
+        if p < end { s0 += val[p] * x[Int(idx[p])] }
+        return s0 + s1
+    }
+
+    /// (Āᵀ·[u; u′])ⱼ from the scatter's buffers: cⱼ·(scale·Σ_w bufʷⱼ + δ·u′ⱼ) (`scale` = 1/β when the
+    /// buffers hold the products with the unnormalized u).
+    @inline(__always)
+    private func transposeEntry(_ j: Int, buffers: UnsafeBufferPointer<[Double]>, workers: Int, scale: Double,
+                                u: UnsafeBufferPointer<Double>) -> Double {
+        var g = 0.0
+        for w in 0..<workers { g += buffers[w][j] }
+        g *= scale
+        if augmentedDamping > 0 { g += augmentedDamping * u[matrixRowCount + j] }
+        if let c = columnScale { g *= c[j] }
+        return g
+    }
+
+    /// The damping block of Ā·v − α·u: u′ ← δ·C·v − α·u′ (t = C·v); returns ‖u′‖² (0 without the block).
+    private func updateDampingBlock(_ t: [Double], alpha: Double, u: inout [Double]) -> Double {
+        guard augmentedDamping > 0 else { return 0 }
+        let m = matrixRowCount, δ = augmentedDamping
+        var total = 0.0
+        for j in 0..<columnCount {
+            let uj = δ * t[j] - alpha * u[m + j]
+            u[m + j] = uj
+            total += uj * uj
+        }
+        return total
     }
 
     /// Ā·v (length `rowCount`).

@@ -4,7 +4,7 @@ import Foundation
 /// The size of the machine's last-level cache.
 ///
 /// Read once from Linux's sysfs (`/sys/devices/system/cpu/cpu0/cache/index*/{level,size}`, the highest
-/// level's size); 32 MiB where that is missing. (glibc's `sysconf(_SC_LEVEL3_CACHE_SIZE)` is not used: on
+/// level's size); 32 MiB where that is missing (always on macOS, where sysfs does not exist). (glibc's `sysconf(_SC_LEVEL3_CACHE_SIZE)` is not used: on
 /// the virtual machines lsq was measured on it reported ten times the cache the hardware has.)
 public enum CacheSize {
     public static let lastLevelBytes: Int = {

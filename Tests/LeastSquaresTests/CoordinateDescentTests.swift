@@ -200,6 +200,40 @@ struct CoordinateDescentTests {
         }
     }
 
+    @Test("working-set selection: the first count items carry the smallest keys, each key still beside its item")
+    func selection() {
+        var rng = SplitMix64(seed: 5)
+        for (total, count) in [(1, 1), (2, 1), (10, 3), (257, 40), (1000, 999), (1000, 1)] {
+            // Keys with ties and negatives; items name their original slot, so pairing can be checked.
+            var keys = (0..<total).map { _ in Double(Int(rng.next() % 21)) - 10 }
+            let original = keys
+            var items = (0..<total).map { Int32($0) }
+            let lo = total > 2 ? 1 : 0
+            keys.withUnsafeMutableBufferPointer { k in
+                items.withUnsafeMutableBufferPointer { it in
+                    CDKernel.selectSmallest(k, it, from: lo, to: total, count: min(count, total - lo))
+                }
+            }
+            let chosen = min(count, total - lo)
+            #expect((0..<total).allSatisfy { keys[$0] == original[Int(items[$0])] }, "a key left its item")
+            #expect(Set(items) == Set((0..<total).map { Int32($0) }))
+            #expect(items[0..<lo].elementsEqual((0..<lo).map { Int32($0) }), "entries before lo moved")
+            let sorted = original[lo...].sorted()
+            #expect(keys[lo..<(lo + chosen)].sorted() == Array(sorted[0..<chosen]), "\(total), \(count)")
+        }
+    }
+
+    @Test("sumOfSquares equals the plain sum on every length mod 4, empty included")
+    func sumOfSquaresMatches() {
+        var rng = SplitMix64(seed: 6)
+        for length in 0..<10 {
+            let v = (0..<length).map { _ in rng.nextGaussian() }
+            let plain = v.reduce(0) { $0 + $1 * $1 }
+            let fast = v.withUnsafeBufferPointer { sumOfSquares($0) }
+            #expect(abs(fast - plain) <= 1e-15 * max(plain, 1), "length \(length)")
+        }
+    }
+
     @Test("more parts than columns (a many-core host, a tall matrix of few columns): lasso and ridge still solve")
     func morePartsThanColumns() throws {
         let (a, dense, y, _) = IterativeReference.plantedProblem(rows: 40, columns: 5, density: 0.8, support: 3, noise: 0.1, seed: 81)

@@ -324,6 +324,8 @@ struct KrylovOperatorTests {
           arguments: [1.0, 1e160, 1e-160])
     func fusedBidiagonalization(_ scale: Double) throws {
         // 2 workers (nnz ≥ 100 000) with weights, column scaling and the damping block; rows of ~90 entries.
+        // At 1e±160, β falls outside [1e-100, 1e100] and the step takes its two-pass fallback (the other
+        // fallback, a non-finite buffer with β in range, is `fusedOverflowFallback`).
         let base = RandomSparse.matrix(rows: 1200, columns: 300, density: 0.3, seed: 17)
         let a = try CSRMatrix(rowCount: 1200, columnCount: 300, rowOffsets: base.storage.offsets, columnIndices: base.storage.indices,
                               values: base.storage.values.map { $0 * scale })
@@ -358,5 +360,26 @@ struct KrylovOperatorTests {
         let step = op.step(alpha: 0.7, u: &u, v: &v)
         #expect(step.beta == 0 && step.vSumOfSquares == 0)
         #expect(v == before)
+    }
+
+    @Test("A one-pass step whose buffers overflow while β is in range takes Āᵀ·u again by two passes")
+    func fusedOverflowFallback() throws {
+        // Row 0 has a 1e250 entry, v₀ = 1e-160: u₀ = 1e90 = β, so the buffer holds 1e250·1e90 = ∞, while
+        // Āᵀ·(u/β) is finite (v₀ ≈ 1e250).
+        let a = try CSRMatrix(rowCount: 3, columnCount: 2, rowOffsets: [0, 1, 2, 3], columnIndices: [0, 1, 0], values: [1e250, 1, 1])
+        let v0 = [1e-160, 1.0]
+        let fused = KrylovOperator(matrix: a, rowScale: nil, columnScale: nil, augmentedDamping: 0, transposeCopy: .never, budget: .unlimited)
+        let twoPass = KrylovOperator(matrix: a, rowScale: nil, columnScale: nil, augmentedDamping: 0, transposeCopy: .never,
+                                     budget: .unlimited, fuseSteps: false)
+        #expect(fused.fusesSteps && !twoPass.fusesSteps)
+        var (u, v) = ([Double](repeating: 0, count: 3), v0)
+        let step = fused.step(alpha: 0, u: &u, v: &v)
+        var (u2, v2) = ([Double](repeating: 0, count: 3), v0)
+        let beta = twoPass.applyUpdating(v2, alpha: 0, into: &u2).squareRoot()
+        DenseVector.scale(1 / beta, &u2)
+        let vSq = twoPass.applyTransposeUpdating(u2, beta: beta, into: &v2)
+        #expect(step.beta == beta && (1e89...1e91).contains(beta))
+        #expect(u == u2 && v == v2 && step.vSumOfSquares == vSq)
+        #expect(v.allSatisfy { $0.isFinite } && abs(v[0] - 1e250) <= 1e236)
     }
 }
