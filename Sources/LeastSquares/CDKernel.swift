@@ -197,19 +197,9 @@ struct CDKernel {
         for j in 0..<n where x[j] != 0 { grad[j] = dot(j) - l2 * x[j] }
     }
 
-    /// ã_jᵀr for a column in the pool (`update` takes its z from it); two accumulators hide the add latency.
+    /// ã_jᵀr for a column in the pool (`update` takes its z from it).
     @inline(__always) func dot(_ j: Int) -> Double {
-        let column = entries(j)
-        let end = column.upperBound
-        var d0 = 0.0, d1 = 0.0
-        var p = column.lowerBound
-        while p + 1 < end {
-            d0 += val[p] * r[Int(idx[p])]
-            d1 += val[p + 1] * r[Int(idx[p + 1])]
-            p += 2
-        }
-        if p < end { d0 += val[p] * r[Int(idx[p])] }
-        return d0 + d1
+        sparseDot(entries(j), UnsafeBufferPointer(idx), UnsafeBufferPointer(val), UnsafeBufferPointer(r))
     }
 
     /// ĝ_j = ã_jᵀr − λ₂x_j for the working-set columns only (sequential; the set is small).

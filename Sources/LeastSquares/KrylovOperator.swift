@@ -143,7 +143,7 @@ final class KrylovOperator {
                                 Parallelism.run(ranges.count) { k in
                                     var ss = 0.0
                                     for i in ranges[k] {
-                                        var s = Self.lineDot(i, off, idx, val, tp)
+                                        var s = sparseDot(off[i]..<off[i + 1], idx, val, tp)
                                         if let rs { s *= rs[i] }
                                         let ui = s - alpha * out[i]
                                         out[i] = ui
@@ -184,7 +184,7 @@ final class KrylovOperator {
                                         Parallelism.run(ranges.count) { k in
                                             var ss = 0.0
                                             for j in ranges[k] {
-                                                var g = Self.lineDot(j, off, idx, val, sp)
+                                                var g = sparseDot(off[j]..<off[j + 1], idx, val, sp)
                                                 if δ > 0 { g += δ * up[m + j] }
                                                 if let c { g *= c[j] }
                                                 let vj = g - beta * out[j]
@@ -300,7 +300,7 @@ final class KrylovOperator {
                                                     var hi = lo + 1
                                                     while hi < range.upperBound && off[hi + 1] - off[lo] <= Self.fusedBlockEntries { hi += 1 }
                                                     for i in lo..<hi {
-                                                        var s = Self.lineDot(i, off, idx, val, tp)
+                                                        var s = sparseDot(off[i]..<off[i + 1], idx, val, tp)
                                                         if let rs { s *= rs[i] }
                                                         let ui = s - alpha * out[i]
                                                         out[i] = ui
@@ -366,22 +366,6 @@ final class KrylovOperator {
         }
         swap(&v, &reduced)
         return (beta, vSums.reduce(0, +))
-    }
-
-    /// Row (or column) `line` of compressed storage times x, with two accumulators to hide the add latency.
-    @inline(__always)
-    private static func lineDot(_ line: Int, _ off: UnsafeBufferPointer<Int>, _ idx: UnsafeBufferPointer<Int32>,
-                                _ val: UnsafeBufferPointer<Double>, _ x: UnsafeBufferPointer<Double>) -> Double {
-        var s0 = 0.0, s1 = 0.0
-        var p = off[line]
-        let end = off[line + 1]
-        while p + 1 < end {
-            s0 += val[p] * x[Int(idx[p])]
-            s1 += val[p + 1] * x[Int(idx[p + 1])]
-            p += 2
-        }
-        if p < end { s0 += val[p] * x[Int(idx[p])] }
-        return s0 + s1
     }
 
     /// (Āᵀ·[u; u′])ⱼ from the scatter's buffers: cⱼ·(scale·Σ_w bufʷⱼ + δ·u′ⱼ) (`scale` = 1/β when the

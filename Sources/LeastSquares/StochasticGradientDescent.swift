@@ -485,16 +485,7 @@ public enum StochasticGradientDescent {
                               into r: UnsafeMutableBufferPointer<Double>) -> (loss: Double, squares: Double) {
         var loss = 0.0, squares = 0.0
         for i in rows {
-            var d0 = 0.0, d1 = 0.0
-            var p = a.off[i]
-            let end = a.off[i + 1]
-            while p + 1 < end {
-                d0 += a.val[p] * x[Int(a.idx[p])]
-                d1 += a.val[p + 1] * x[Int(a.idx[p + 1])]
-                p += 2
-            }
-            if p < end { d0 += a.val[p] * x[Int(a.idx[p])] }
-            let ri = a.y[i] - (d0 + d1)
+            let ri = a.y[i] - sparseDot(a.off[i]..<a.off[i + 1], a.idx, a.val, x)
             r[i] = ri
             squares += ri * ri
             loss += a.w.isEmpty ? ri * ri : a.w[i] * ri * ri

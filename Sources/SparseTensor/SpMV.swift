@@ -1,5 +1,23 @@
 // SparseTensor/SpMV: sparse matrix times dense vector, y = A·x and y = Aᵀ·x, on both cores when it pays.
 
+/// Σ_{p ∈ entries} values[p]·x[indices[p]]: one compressed line (or a pooled column) times a dense vector,
+/// with two accumulators, so that the adds do not wait on each other's latency. The inner loop of every
+/// gather in lsq: A·x here, the Krylov steps, coordinate descent's ã_jᵀr and SGD's epoch objective.
+@inlinable @inline(__always)
+package func sparseDot(_ entries: Range<Int>, _ indices: UnsafeBufferPointer<Int32>, _ values: UnsafeBufferPointer<Double>,
+                       _ x: UnsafeBufferPointer<Double>) -> Double {
+    var s0 = 0.0, s1 = 0.0
+    var p = entries.lowerBound
+    let end = entries.upperBound
+    while p + 1 < end {
+        s0 += values[p] * x[Int(indices[p])]
+        s1 += values[p + 1] * x[Int(indices[p + 1])]
+        p += 2
+    }
+    if p < end { s0 += values[p] * x[Int(indices[p])] }
+    return s0 + s1
+}
+
 extension CompressedStorage {
     /// yₒ = Σ_p values[p]·x[indices[p]] over each line o (a "gather"): CSR·x, or CSCᵀ·x.
     /// Lines are split into nnz-balanced ranges, one per worker; each worker writes its own slice of y.
@@ -14,20 +32,7 @@ extension CompressedStorage {
                             let ranges = Parallelism.balancedRanges(offsets: off, outerCount: outerCount, parts: workers)
                             let out = yp
                             Parallelism.run(ranges.count) { k in
-                                for o in ranges[k] {
-                                    var s = 0.0
-                                    var p = off[o]
-                                    let end = off[o + 1]
-                                    // Two accumulators hide the FMA latency chain.
-                                    var s2 = 0.0
-                                    while p + 1 < end {
-                                        s += val[p] * xp[Int(idx[p])]
-                                        s2 += val[p + 1] * xp[Int(idx[p + 1])]
-                                        p += 2
-                                    }
-                                    if p < end { s += val[p] * xp[Int(idx[p])] }
-                                    out[o] = s + s2
-                                }
+                                for o in ranges[k] { out[o] = sparseDot(off[o]..<off[o + 1], idx, val, xp) }
                             }
                         }
                     }
