@@ -125,12 +125,7 @@ final class KrylovOperator {
 
     /// u ← Ā·v − α·u in one pass; returns ‖u‖². `u` has length `rowCount`, `v` length n.
     func applyUpdating(_ v: [Double], alpha: Double, into u: inout [Double]) -> Double {
-        let n = columnCount
-        // t = C·v
-        if let c = columnScale {
-            for j in 0..<n { scaledV[j] = c[j] * v[j] }
-        }
-        let t = columnScale == nil ? v : scaledV
+        let t = columnScaled(v)
         var sums = [Double](repeating: 0, count: rowRanges.count)
         rows.offsets.withUnsafeBufferPointer { off in
             rows.indices.withUnsafeBufferPointer { idx in
@@ -271,14 +266,10 @@ final class KrylovOperator {
     /// Returns β = ‖Ā·v − α·u‖ and ‖v‖² (0 when β = 0). Only when `fusesSteps`.
     func step(alpha: Double, u: inout [Double], v: inout [Double]) -> (beta: Double, vSumOfSquares: Double) {
         precondition(fusesSteps)
-        let n = columnCount
         var total = 0.0
         do {
-            // t = C·v (v itself without scaling; t ends with this block, before v is written)
-            if let c = columnScale {
-                for j in 0..<n { scaledV[j] = c[j] * v[j] }
-            }
-            let t = columnScale == nil ? v : scaledV
+            // t = C·v ends with this block, before v is written (it may share v's storage).
+            let t = columnScaled(v)
             var sums = [Double](repeating: 0, count: rowRanges.count)
             rows.offsets.withUnsafeBufferPointer { off in
                 rows.indices.withUnsafeBufferPointer { idx in
@@ -379,6 +370,13 @@ final class KrylovOperator {
         if augmentedDamping > 0 { g += augmentedDamping * u[matrixRowCount + j] }
         if let c = columnScale { g *= c[j] }
         return g
+    }
+
+    /// t = C·v in `scaledV`, or v itself without column scaling.
+    private func columnScaled(_ v: [Double]) -> [Double] {
+        guard let c = columnScale else { return v }
+        for j in 0..<columnCount { scaledV[j] = c[j] * v[j] }
+        return scaledV
     }
 
     /// The damping block of Ā·v − α·u: u′ ← δ·C·v − α·u′ (t = C·v); returns ‖u′‖² (0 without the block).
