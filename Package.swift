@@ -25,7 +25,7 @@ let package = Package(
         // MARK: - Public API
         .target(
             name: "SparseTensor",
-            dependencies: ["CSuiteSparse", "CFileGuard", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["CSuiteSparse", "CFileGuard", "CSparseKernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict),
         .target(
             name: "LeastSquares",
@@ -47,6 +47,7 @@ let package = Package(
         .systemLibrary(name: "CSuiteSparse", path: "Sources/CSuiteSparse"),
         .target(name: "CFileGuard"),
         .target(name: "CMemoryHints"),
+        .target(name: "CSparseKernels"),
 
         .target(name: "_TestSupport", dependencies: ["SparseTensor"], path: "Tests/_TestSupport", exclude: ["README.md"],
                 swiftSettings: strict),

@@ -61,6 +61,29 @@ struct SpMVTests {
         #expect(throws: SparseError.self) { try CSCMatrix(a).multiply([1]) }
     }
 
+    @Test("A·x with hardware gathers and with the Swift loop: equal to the triplet loop, rows of every length mod 4")
+    func vectorGather() throws {
+        // Row i has i mod 11 entries (0 to 10: empty rows, rows shorter than a gather, remainders 1–3), then one long row.
+        var rng = SplitMix64(seed: 12)
+        var rows: [Int32] = [], columns: [Int32] = [], values: [Double] = []
+        for i in 0..<400 {
+            let length = i == 399 ? 997 : i % 11
+            var picked = Set<Int32>()
+            while picked.count < length { picked.insert(Int32(rng.next() % 1000)) }
+            for j in picked.sorted() { rows.append(Int32(i)); columns.append(j); values.append(rng.nextGaussian()) }
+        }
+        let a = try CSRMatrix(COOMatrix(rowCount: 400, columnCount: 1000, rows: rows, columns: columns, values: values))
+        let x = (0..<1000).map { _ in rng.nextGaussian() }
+        let reference = tripletMultiply(COOMatrix(a), x, transpose: false)
+        for vectorized in [true, false] {
+            #expect(relativeError(a.storage.gather(x, vectorized: vectorized), reference) < 1e-13, "vectorized: \(vectorized)")
+        }
+        #expect(a.storage.gather(x, vectorized: false) == (0..<400).map { i in
+            a.storage.indices.withUnsafeBufferPointer { idx in a.storage.values.withUnsafeBufferPointer { val in
+                x.withUnsafeBufferPointer { sparseDot(a.storage.offsets[i]..<a.storage.offsets[i + 1], idx, val, $0) } } }
+        })
+    }
+
     @Test("The last-level cache size: sysfs sizes parsed, junk refused, a positive size found")
     func cacheSize() {
         #expect(CacheSize.parseSize("32768K\n") == 32 << 20)
