@@ -8,7 +8,8 @@
 // The vector kernels run only where the processor has the instructions (checked at run time).
 //
 // Input: the raw CSR arrays scripts/bench_peers.py writes with `core … --dump DIR` (indptr int64, indices int32,
-// data float64). Output: one JSON object, the best of 15 runs of each kernel in nonzeros per second.
+// data float64). Output: one JSON object, for each kernel the median of 15 runs (after a warm-up; the kernels
+// take turns, round by round) in nonzeros per second, the statistic LsqBench reports for lsq.
 // Build: cc -O3 -pthread scripts/spmv_reference.c -o spmv_reference (bench-core does it).
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -120,24 +121,24 @@ static long split(const csr *a, long target) {
     return lo;
 }
 
-static double best_rate(const csr *a, const double *x, double *y, kernel k, int threads) {
-    double best = 1e30;
-    long middle = split(a, a->nnz / 2);
-    for (int r = 0; r < 15; r++) {
-        double t = now();
-        if (threads == 1) {
-            k(a, x, y, 0, a->m);
-        } else {
-            job second = {a, x, y, middle, a->m, k};
-            pthread_t helper;
-            pthread_create(&helper, NULL, run_job, &second);
-            k(a, x, y, 0, middle);
-            pthread_join(helper, NULL);
-        }
-        t = now() - t;
-        if (t < best) best = t;
+// One run of kernel k on 1 or 2 threads (rows split into nnz-balanced halves), in seconds.
+static double timed_run(const csr *a, const double *x, double *y, kernel k, int threads, long middle) {
+    double t = now();
+    if (threads == 1) {
+        k(a, x, y, 0, a->m);
+    } else {
+        job second = {a, x, y, middle, a->m, k};
+        pthread_t helper;
+        pthread_create(&helper, NULL, run_job, &second);
+        k(a, x, y, 0, middle);
+        pthread_join(helper, NULL);
     }
-    return a->nnz / best;
+    return now() - t;
+}
+
+static int by_value(const void *p, const void *q) {
+    double a = *(const double *)p, b = *(const double *)q;
+    return (a > b) - (a < b);
 }
 
 int main(int argc, char **argv) {
@@ -162,12 +163,23 @@ int main(int argc, char **argv) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
 #endif
+    // Rounds: every kernel on 1 and 2 threads once per round, so that a change in the host's load falls on
+    // all of them alike; round 0 is a warm-up, then the median of 15 (the statistic LsqBench reports).
+    enum { kinds = sizeof kernels / sizeof kernels[0], rounds = 16 };
+    static double times[kinds][2][rounds];
+    long middle = split(&a, a.nnz / 2);
+    for (int r = 0; r < rounds; r++)
+        for (size_t i = 0; i < kinds; i++)
+            for (int threads = 1; threads <= 2 && kernels[i].ok; threads++)
+                times[i][threads - 1][r] = timed_run(&a, x, y, kernels[i].k, threads, middle);
     printf("{");
     const char *sep = "";
-    for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
+    for (size_t i = 0; i < kinds; i++) {
         if (!kernels[i].ok) continue;
         for (int threads = 1; threads <= 2; threads++) {
-            printf("%s\"%s_%d\": %.6g", sep, kernels[i].name, threads, best_rate(&a, x, y, kernels[i].k, threads));
+            double *t = times[i][threads - 1] + 1;
+            qsort(t, rounds - 1, sizeof *t, by_value);
+            printf("%s\"%s_%d\": %.6g", sep, kernels[i].name, threads, a.nnz / t[(rounds - 1) / 2]);
             sep = ", ";
         }
     }
