@@ -2,8 +2,8 @@
 //
 // The question it answers: is lsq's A·x short of the memory-bandwidth bound because of Swift, or because of the
 // machine? Three kernels, each on one and on two threads (rows split into nnz-balanced halves, as lsq does):
-//   scalar   — the loop lsq and scipy run: two accumulators, one gather of x per nonzero;
-//   avx2     — 4-wide hardware gathers of x (vgatherdpd), two vector accumulators;
+//   scalar   — the loop scipy runs (and lsq where the processor lacks AVX2): two accumulators, one load of x per nonzero;
+//   avx2     — 4-wide hardware gathers of x (vgatherdpd), two vector accumulators (lsq: one, Sources/CSparseKernels);
 //   avx512   — 8-wide hardware gathers with a masked tail.
 // The vector kernels run only where the processor has the instructions (checked at run time).
 //
