@@ -126,6 +126,19 @@ final class KrylovOperator {
     /// u ← Ā·v − α·u in one pass; returns ‖u‖². `u` has length `rowCount`, `v` length n.
     func applyUpdating(_ v: [Double], alpha: Double, into u: inout [Double]) -> Double {
         let t = columnScaled(v)
+        let rs = rowScale
+        let ranges = rowRanges
+        let total = forEachRowRange(t, &u) { k, off, idx, val, tp, out in
+            Self.updateRows(ranges[k], off, idx, val, tp, rowScale: rs, alpha: alpha, u: out)
+        }
+        return total + updateDampingBlock(t, alpha: alpha, u: &u)
+    }
+
+    /// `body(k, off, idx, val, t, u)` for each row range `rowRanges[k]` on its own worker, with A's rows, t and
+    /// u as pointers; returns the sum of what the ranges returned, added in range order.
+    private func forEachRowRange(_ t: [Double], _ u: inout [Double],
+                                 _ body: (Int, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Double>,
+                                          UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Double) -> Double {
         var sums = [Double](repeating: 0, count: rowRanges.count)
         rows.offsets.withUnsafeBufferPointer { off in
             rows.indices.withUnsafeBufferPointer { idx in
@@ -133,18 +146,15 @@ final class KrylovOperator {
                     t.withUnsafeBufferPointer { tp in
                         u.withUnsafeMutableBufferPointer { up in
                             sums.withUnsafeMutableBufferPointer { sp in
-                                let rs = rowScale
                                 let out = up, partial = sp, ranges = rowRanges
-                                Parallelism.run(ranges.count) { k in
-                                    partial[k] = Self.updateRows(ranges[k], off, idx, val, tp, rowScale: rs, alpha: alpha, u: out)
-                                }
+                                Parallelism.run(ranges.count) { k in partial[k] = body(k, off, idx, val, tp, out) }
                             }
                         }
                     }
                 }
             }
         }
-        return sums.reduce(0, +) + updateDampingBlock(t, alpha: alpha, u: &u)
+        return sums.reduce(0, +)
     }
 
     /// v ← Āᵀ·u − β·v in one pass (plus the scatter's reduction); returns ‖v‖². `u` has length `rowCount`.
@@ -262,53 +272,41 @@ final class KrylovOperator {
         do {
             // t = C·v ends with this block, before v is written (it may share v's storage).
             let t = columnScaled(v)
-            var sums = [Double](repeating: 0, count: rowRanges.count)
-            rows.offsets.withUnsafeBufferPointer { off in
-                rows.indices.withUnsafeBufferPointer { idx in
-                    rows.values.withUnsafeBufferPointer { val in
-                        t.withUnsafeBufferPointer { tp in
-                            u.withUnsafeMutableBufferPointer { up in
-                                sums.withUnsafeMutableBufferPointer { sp in
-                                    partials.withUnsafeMutableBufferPointer { buffers in
-                                        let rs = rowScale
-                                        let out = up, partial = sp, ranges = rowRanges, slots = buffers
-                                        Parallelism.run(ranges.count) { k in
-                                            slots[k].withUnsafeMutableBufferPointer { acc in
-                                                acc.update(repeating: 0)
-                                                var ss = 0.0
-                                                let range = ranges[k]
-                                                var lo = range.lowerBound
-                                                while lo < range.upperBound {
-                                                    // Rows lo..<hi: at most `fusedBlockEntries` entries, or one row.
-                                                    var hi = lo + 1
-                                                    while hi < range.upperBound && off[hi + 1] - off[lo] <= Self.fusedBlockEntries { hi += 1 }
-                                                    // (Scalar products here: hardware gathers beside the scatter were ~10 % slower.)
-                                                    for i in lo..<hi {
-                                                        var s = sparseDot(off[i]..<off[i + 1], idx, val, tp)
-                                                        if let rs { s *= rs[i] }
-                                                        let ui = s - alpha * out[i]
-                                                        out[i] = ui
-                                                        ss += ui * ui
-                                                    }
-                                                    // The block's rows again, for Aᵀ·(W^½·u): they are in cache now.
-                                                    for i in lo..<hi {
-                                                        let wi = rs.map { $0[i] * out[i] } ?? out[i]
-                                                        if wi == 0 { continue }
-                                                        for q in off[i]..<off[i + 1] { acc[Int(idx[q])] += val[q] * wi }
-                                                    }
-                                                    lo = hi
-                                                }
-                                                partial[k] = ss
-                                            }
-                                        }
-                                    }
-                                }
+            let rs = rowScale
+            let products = partials.withUnsafeMutableBufferPointer { buffers in
+                let slots = buffers, ranges = rowRanges
+                return forEachRowRange(t, &u) { k, off, idx, val, tp, out in
+                    let range = ranges[k]
+                    // Range k's own buffer for Aᵀ·(W^½·u).
+                    return slots[k].withUnsafeMutableBufferPointer { acc in
+                        acc.update(repeating: 0)
+                        var ss = 0.0
+                        var lo = range.lowerBound
+                        while lo < range.upperBound {
+                            // Rows lo..<hi: at most `fusedBlockEntries` entries, or one row.
+                            var hi = lo + 1
+                            while hi < range.upperBound && off[hi + 1] - off[lo] <= Self.fusedBlockEntries { hi += 1 }
+                            // (Scalar products here: hardware gathers beside the scatter were ~10 % slower.)
+                            for i in lo..<hi {
+                                var s = sparseDot(off[i]..<off[i + 1], idx, val, tp)
+                                if let rs { s *= rs[i] }
+                                let ui = s - alpha * out[i]
+                                out[i] = ui
+                                ss += ui * ui
                             }
+                            // The block's rows again, for Aᵀ·(W^½·u): they are in cache now.
+                            for i in lo..<hi {
+                                let wi = rs.map { $0[i] * out[i] } ?? out[i]
+                                if wi == 0 { continue }
+                                for q in off[i]..<off[i + 1] { acc[Int(idx[q])] += val[q] * wi }
+                            }
+                            lo = hi
                         }
+                        return ss
                     }
                 }
             }
-            total = sums.reduce(0, +) + updateDampingBlock(t, alpha: alpha, u: &u)
+            total = products + updateDampingBlock(t, alpha: alpha, u: &u)
         }
         let beta = normFromSumOfSquares(total, u)
         guard beta > 0 else { return (beta, 0) }
