@@ -28,8 +28,8 @@ package func sparseDot(_ entries: Range<Int>, _ indices: UnsafeBufferPointer<Int
 /// `sparseDot`'s, which a machine without AVX2 uses. The Krylov operator takes its A·v products here too,
 /// except in the one-pass step, where the gathers beside the scatter made LSQR ~10 % slower.
 package enum LineGather {
-    /// Whether `lines` uses the hardware gathers.
-    package static let vectorized: Bool = lsq_has_vector_gather() != 0
+    /// Whether `lines` uses the hardware gathers (the C kernel reads the offsets as 64-bit integers).
+    package static let vectorized: Bool = MemoryLayout<Int>.size == 8 && lsq_has_vector_gather() != 0
 
     /// y[o − lines.lowerBound] = line o · x for every o in `lines`; `vectorized: false` forces the Swift loop
     /// (`true` on a processor without the instructions still takes it).
