@@ -16,11 +16,11 @@ int lsq_has_vector_gather(void) {
 }
 
 __attribute__((target("avx2,fma")))
-void lsq_gather_rows(const int64_t *off, const int32_t *idx, const double *val, const double *x,
-                     double *y, int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; i++) {
-        int64_t p = off[i];
-        const int64_t end = off[i + 1];
+void lsq_gather_rows(const intptr_t *off, const int32_t *idx, const double *val, const double *x,
+                     double *y, intptr_t lo, intptr_t hi) {
+    for (intptr_t i = lo; i < hi; i++) {
+        intptr_t p = off[i];
+        const intptr_t end = off[i + 1];
         __m256d acc = _mm256_setzero_pd();
         for (; p + 3 < end; p += 4) {
             const __m128i k = _mm_loadu_si128((const __m128i *)(idx + p));
@@ -37,11 +37,11 @@ void lsq_gather_rows(const int64_t *off, const int32_t *idx, const double *val, 
 
 int lsq_has_vector_gather(void) { return 0; }
 
-void lsq_gather_rows(const int64_t *off, const int32_t *idx, const double *val, const double *x,
-                     double *y, int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; i++) {
+void lsq_gather_rows(const intptr_t *off, const int32_t *idx, const double *val, const double *x,
+                     double *y, intptr_t lo, intptr_t hi) {
+    for (intptr_t i = lo; i < hi; i++) {
         double s = 0;
-        for (int64_t p = off[i]; p < off[i + 1]; p++) s += val[p] * x[idx[p]];
+        for (intptr_t p = off[i]; p < off[i + 1]; p++) s += val[p] * x[idx[p]];
         y[i - lo] = s;
     }
 }

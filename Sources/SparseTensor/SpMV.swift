@@ -2,8 +2,9 @@
 import CSparseKernels
 
 /// Σ_{p ∈ entries} values[p]·x[indices[p]]: one compressed line (or a pooled column) times a dense vector,
-/// with two accumulators, so that the adds do not wait on each other's latency. The inner loop of every
-/// gather in lsq: A·x here, the Krylov steps, coordinate descent's ã_jᵀr and SGD's epoch objective.
+/// with two accumulators, so that the adds do not wait on each other's latency. The inner loop of the gathers
+/// that do not go through `LineGather`'s hardware gathers: A·x and the Krylov products on processors without
+/// AVX2, the one-pass Golub–Kahan step, coordinate descent's ã_jᵀr and SGD's epoch objective.
 @inlinable @inline(__always)
 package func sparseDot(_ entries: Range<Int>, _ indices: UnsafeBufferPointer<Int32>, _ values: UnsafeBufferPointer<Double>,
                        _ x: UnsafeBufferPointer<Double>) -> Double {
@@ -25,23 +26,22 @@ package func sparseDot(_ entries: Range<Int>, _ indices: UnsafeBufferPointer<Int
 /// A gather waits on one load of x per nonzero; 4-wide hardware gathers keep more of those loads in flight
 /// (figures in `sparse_kernels.c`: up to a third faster on the 1M × 500k benchmark matrix, a few percent at
 /// 200k × 100k). The sum runs in four lanes, then the rest of the line, so the last bits differ from
-/// `sparseDot`'s, which a machine without AVX2 uses. The Krylov operator takes its A·v products here too,
-/// except in the one-pass step, where the gathers beside the scatter made LSQR ~10 % slower.
+/// `sparseDot`'s, which a machine without AVX2 uses. The Krylov operator takes its A·v products and the
+/// CSC copy's Aᵀ·u here too, except in the one-pass step, where the gathers beside the scatter made LSQR ~10 %
+/// slower.
 package enum LineGather {
-    /// Whether `lines` uses the hardware gathers (the C kernel reads the offsets as 64-bit integers).
-    package static let vectorized: Bool = MemoryLayout<Int>.size == 8 && lsq_has_vector_gather() != 0
+    /// Whether `lines` uses the hardware gathers.
+    package static let vectorized: Bool = lsq_has_vector_gather() != 0
 
     /// y[o − lines.lowerBound] = line o · x for every o in `lines`; `vectorized: false` forces the Swift loop
     /// (`true` on a processor without the instructions still takes it).
-    @inline(__always)
     package static func lines(_ lines: Range<Int>, _ off: UnsafeBufferPointer<Int>, _ idx: UnsafeBufferPointer<Int32>,
                               _ val: UnsafeBufferPointer<Double>, _ x: UnsafeBufferPointer<Double>,
                               into y: UnsafeMutablePointer<Double>, vectorized: Bool = LineGather.vectorized) {
         guard !lines.isEmpty else { return }
         if vectorized && LineGather.vectorized, let offsets = off.baseAddress, let indices = idx.baseAddress, let values = val.baseAddress,
            let vector = x.baseAddress {
-            let offsets64 = UnsafeRawPointer(offsets).assumingMemoryBound(to: Int64.self)
-            lsq_gather_rows(offsets64, indices, values, vector, y, Int64(lines.lowerBound), Int64(lines.upperBound))
+            lsq_gather_rows(offsets, indices, values, vector, y, lines.lowerBound, lines.upperBound)
             return
         }
         for o in lines { y[o - lines.lowerBound] = sparseDot(off[o]..<off[o + 1], idx, val, x) }

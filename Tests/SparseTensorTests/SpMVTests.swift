@@ -63,6 +63,7 @@ struct SpMVTests {
 
     @Test("A·x with hardware gathers and with the Swift loop: equal to the triplet loop, rows of every length mod 4")
     func vectorGather() throws {
+        if !LineGather.vectorized { print("vectorGather: no AVX2 here, both passes take the Swift loop") }
         // Row i has i mod 11 entries (0 to 10: empty rows, rows shorter than a gather, remainders 1–3), then one long row.
         var rng = SplitMix64(seed: 12)
         var rows: [Int32] = [], columns: [Int32] = [], values: [Double] = []
@@ -77,6 +78,19 @@ struct SpMVTests {
         let reference = tripletMultiply(COOMatrix(a), x, transpose: false)
         for vectorized in [true, false] {
             #expect(relativeError(a.storage.gather(x, vectorized: vectorized), reference) < 1e-13, "vectorized: \(vectorized)")
+        }
+        // A range that does not start at row 0 (each worker passes its own), written between two sentinels.
+        for vectorized in [true, false] {
+            var out = [Double](repeating: 7e77, count: 400 - 37 + 2)
+            a.storage.offsets.withUnsafeBufferPointer { off in a.storage.indices.withUnsafeBufferPointer { idx in
+                a.storage.values.withUnsafeBufferPointer { val in x.withUnsafeBufferPointer { xp in
+                    out.withUnsafeMutableBufferPointer { o in
+                        LineGather.lines(37..<400, off, idx, val, xp, into: o.baseAddress! + 1, vectorized: vectorized)
+                    }
+                } }
+            } }
+            #expect(out.first == 7e77 && out.last == 7e77, "vectorized: \(vectorized): wrote outside its rows")
+            #expect(relativeError(Array(out[1...(400 - 37)]), Array(reference[37...])) < 1e-13, "vectorized: \(vectorized)")
         }
         #expect(a.storage.gather(x, vectorized: false) == (0..<400).map { i in
             a.storage.indices.withUnsafeBufferPointer { idx in a.storage.values.withUnsafeBufferPointer { val in

@@ -8,8 +8,9 @@
 int lsq_has_vector_gather(void);
 
 /// y[i - lo] = Σ_{p = off[i]}^{off[i+1]-1} val[p]·x[idx[p]] for lo ≤ i < hi, with 4-wide hardware gathers of x
-/// (AVX2 vgatherdpd) and fused multiply-adds. Only when `lsq_has_vector_gather()` returned nonzero.
-void lsq_gather_rows(const int64_t *off, const int32_t *idx, const double *val, const double *x,
-                     double *y, int64_t lo, int64_t hi);
+/// (AVX2 vgatherdpd) and fused multiply-adds. On x86-64 it must only be called when `lsq_has_vector_gather()`
+/// returned nonzero; elsewhere it is a plain loop. `off` has the width of a pointer (Swift's Int).
+void lsq_gather_rows(const intptr_t *off, const int32_t *idx, const double *val, const double *x,
+                     double *y, intptr_t lo, intptr_t hi);
 
 #endif
