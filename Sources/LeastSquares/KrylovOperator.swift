@@ -129,7 +129,9 @@ final class KrylovOperator {
         let rs = rowScale
         let ranges = rowRanges
         let total = forEachRowRange(t, &u) { k, off, idx, val, tp, out in
-            Self.updateRows(ranges[k], off, idx, val, tp, rowScale: rs, alpha: alpha, u: out)
+            var ss = 0.0
+            Self.updateRows(ranges[k], off, idx, val, tp, rowScale: rs, alpha: alpha, u: out, adding: &ss)
+            return ss
         }
         return total + updateDampingBlock(t, alpha: alpha, u: &u)
     }
@@ -223,22 +225,32 @@ final class KrylovOperator {
                 }
             }
         }
-        var sums = [Double](repeating: 0, count: reductionRanges.count)
+        return v.withUnsafeMutableBufferPointer { vp in
+            reduceScatter(scale: 1, beta: beta, u: u, from: UnsafeBufferPointer(vp), into: vp)
+        }
+    }
+
+    /// outⱼ = (Āᵀ·[u; u′])ⱼ − β·vⱼ for every column, Āᵀ·u from the scatter's buffers (`transposeEntry` with
+    /// `scale`), on the reduction's column chunks; `out` may be v itself. Returns Σ outⱼ², added chunk by chunk
+    /// in order (not finite when an entry is not).
+    private func reduceScatter(scale: Double, beta: Double, u: [Double], from v: UnsafeBufferPointer<Double>,
+                               into out: UnsafeMutableBufferPointer<Double>) -> Double {
+        let workers = scatterWorkers
+        let chunks = workers == 1 ? [0..<columnCount] : reductionRanges
+        var sums = [Double](repeating: 0, count: chunks.count)
         partials.withUnsafeBufferPointer { buffers in
             u.withUnsafeBufferPointer { up in
-                v.withUnsafeMutableBufferPointer { vp in
-                    sums.withUnsafeMutableBufferPointer { pp in
-                        let out = vp, partial = pp, chunks = reductionRanges
-                        Parallelism.run(workers == 1 ? 1 : chunks.count) { k in
-                            var ss = 0.0
-                            for j in (workers == 1 ? 0..<out.count : chunks[k]) {
-                                let g = self.transposeEntry(j, buffers: buffers, workers: workers, scale: 1, u: up)
-                                let vj = g - beta * out[j]
-                                out[j] = vj
-                                ss += vj * vj
-                            }
-                            partial[k] = ss
+                sums.withUnsafeMutableBufferPointer { pp in
+                    let partial = pp
+                    Parallelism.run(chunks.count) { k in
+                        var ss = 0.0
+                        for j in chunks[k] {
+                            let g = self.transposeEntry(j, buffers: buffers, workers: workers, scale: scale, u: up)
+                            let vj = g - beta * v[j]
+                            out[j] = vj
+                            ss += vj * vj
                         }
+                        partial[k] = ss
                     }
                 }
             }
@@ -287,13 +299,8 @@ final class KrylovOperator {
                             var hi = lo + 1
                             while hi < range.upperBound && off[hi + 1] - off[lo] <= Self.fusedBlockEntries { hi += 1 }
                             // (Scalar products here: hardware gathers beside the scatter were ~10 % slower.)
-                            for i in lo..<hi {
-                                var s = sparseDot(off[i]..<off[i + 1], idx, val, tp)
-                                if let rs { s *= rs[i] }
-                                let ui = s - alpha * out[i]
-                                out[i] = ui
-                                ss += ui * ui
-                            }
+                            Self.updateRows(lo..<hi, off, idx, val, tp, rowScale: rs, alpha: alpha, u: out, adding: &ss,
+                                            vectorized: false)
                             // The block's rows again, for Aᵀ·(W^½·u): they are in cache now.
                             for i in lo..<hi {
                                 let wi = rs.map { $0[i] * out[i] } ?? out[i]
@@ -315,39 +322,16 @@ final class KrylovOperator {
             return (beta, applyTransposeUpdating(u, beta: beta, into: &v))
         }
         // vⱼ = cⱼ·(Σ_w bufʷⱼ/β + δ·u′ⱼ) − β·vⱼ into `reduced`, which becomes v if every entry is finite.
-        let inverseBeta = 1 / beta
-        let workers = scatterWorkers, chunks = reductionRanges
-        var vSums = [Double](repeating: 0, count: chunks.count)
-        var finite = [Bool](repeating: true, count: chunks.count)
-        partials.withUnsafeBufferPointer { buffers in
-            u.withUnsafeBufferPointer { up in
-                v.withUnsafeBufferPointer { vp in
-                    reduced.withUnsafeMutableBufferPointer { rp in
-                        vSums.withUnsafeMutableBufferPointer { pp in
-                            finite.withUnsafeMutableBufferPointer { flags in
-                                let out = rp, partial = pp, ok = flags
-                                Parallelism.run(chunks.count) { k in
-                                    var ss = 0.0
-                                    for j in chunks[k] {
-                                        let g = self.transposeEntry(j, buffers: buffers, workers: workers, scale: inverseBeta, u: up)
-                                        let vj = g - beta * vp[j]
-                                        out[j] = vj
-                                        ss += vj * vj
-                                    }
-                                    partial[k] = ss
-                                    ok[k] = ss.isFinite
-                                }
-                            }
-                        }
-                    }
-                }
+        let vSumOfSquares = v.withUnsafeBufferPointer { vp in
+            reduced.withUnsafeMutableBufferPointer { rp in
+                reduceScatter(scale: 1 / beta, beta: beta, u: u, from: vp, into: rp)
             }
         }
-        guard finite.allSatisfy({ $0 }) else {
+        guard vSumOfSquares.isFinite else {
             return (beta, applyTransposeUpdating(u, beta: beta, into: &v))
         }
         swap(&v, &reduced)
-        return (beta, vSums.reduce(0, +))
+        return (beta, vSumOfSquares)
     }
 
     /// Lines of at most `gatherBlock` at a time through `LineGather` (hardware gathers where the processor
@@ -355,13 +339,13 @@ final class KrylovOperator {
     @inline(__always)
     private static func inBlocks(_ lines: Range<Int>, _ off: UnsafeBufferPointer<Int>, _ idx: UnsafeBufferPointer<Int32>,
                                  _ val: UnsafeBufferPointer<Double>, _ x: UnsafeBufferPointer<Double>,
-                                 _ body: (Int, Double) -> Void) {
+                                 vectorized: Bool = LineGather.vectorized, _ body: (Int, Double) -> Void) {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: gatherBlock) { block in
             guard let products = block.baseAddress else { return }
             var lo = lines.lowerBound
             while lo < lines.upperBound {
                 let hi = min(lines.upperBound, lo + gatherBlock)
-                LineGather.lines(lo..<hi, off, idx, val, x, into: products)
+                LineGather.lines(lo..<hi, off, idx, val, x, into: products, vectorized: vectorized)
                 for line in lo..<hi { body(line, products[line - lo]) }
                 lo = hi
             }
@@ -371,20 +355,20 @@ final class KrylovOperator {
     /// Lines per `LineGather` call in `inBlocks` (2 KB of products on the stack).
     static let gatherBlock = 256
 
-    /// uᵢ ← √wᵢ·(A·t)ᵢ − α·uᵢ for the rows `rows`; returns Σ uᵢ² over them.
+    /// uᵢ ← √wᵢ·(A·t)ᵢ − α·uᵢ for the rows `rows`, adding each uᵢ² to `ss` in row order. `vectorized: false`
+    /// takes the products by the Swift loop (`sparseDot`).
     @inline(__always)
     private static func updateRows(_ rows: Range<Int>, _ off: UnsafeBufferPointer<Int>, _ idx: UnsafeBufferPointer<Int32>,
                                    _ val: UnsafeBufferPointer<Double>, _ t: UnsafeBufferPointer<Double>,
-                                   rowScale rs: [Double]?, alpha: Double, u out: UnsafeMutableBufferPointer<Double>) -> Double {
-        var ss = 0.0
-        inBlocks(rows, off, idx, val, t) { i, product in
+                                   rowScale rs: [Double]?, alpha: Double, u out: UnsafeMutableBufferPointer<Double>,
+                                   adding ss: inout Double, vectorized: Bool = LineGather.vectorized) {
+        inBlocks(rows, off, idx, val, t, vectorized: vectorized) { i, product in
             var s = product
             if let rs { s *= rs[i] }
             let ui = s - alpha * out[i]
             out[i] = ui
             ss += ui * ui
         }
-        return ss
     }
 
     /// (Āᵀ·[u; u′])ⱼ from the scatter's buffers: cⱼ·(scale·Σ_w bufʷⱼ + δ·u′ⱼ) (`scale` = 1/β when the
