@@ -71,7 +71,7 @@ public enum StochasticGradientDescent {
     /// - Throws: `.invalidOption` (tolerance, epochs, batchSize, initialLearningRate, memoryBudgetBytes),
     ///   `.diverged` with advice, `.sparse(.exceedsMemoryBudget)` when the work vectors do not fit.
     public static func solve(_ problem: LeastSquaresProblem, options: SolverOptions, control: SolveControl) throws(SolverError) -> Solution {
-        try solve(problem, options: options, control: control, chunkRows: 1 << 16, chunkNonzeros: 1 << 18)
+        try solve(problem, options: options, control: control, chunkRows: 1 << 14, chunkNonzeros: 1 << 18)
     }
 
     /// `solve` with the chunk size of the row gathering as parameters (tests make chunks tiny, so
@@ -159,17 +159,15 @@ public enum StochasticGradientDescent {
         let touchedFlag = ScratchBuffer(repeating: UInt8(0), count: scatter ? n : 0)
         let touched = ScratchBuffer(repeating: Int32(0), count: scatter ? n : 0)
         let order = ScratchBuffer((0..<m).map { Int32(truncatingIfNeeded: $0) })
-        // Chunks of ≤ 2¹⁸ nonzeros (3 MB) and ≤ 2¹⁶ rows by default: they stay in cache while the steps run.
-        // Three layouts and two chunks when a helper works ahead of the steps (see `epochs`): with two or
-        // more workers, when every batch fits a chunk.
+        // Chunks of ≤ 2¹⁸ nonzeros (3 MB) and ≤ 2¹⁴ rows by default: they stay in cache while the steps run.
+        // (Rows of 16 or more nonzeros fill a chunk before its row limit: a larger limit would only add
+        // 76 bytes of never-used row arrays per row.) Three layouts and two chunks when a helper works ahead
+        // of the steps (see `epochs`): with two or more workers, when every batch fits a chunk. They are made
+        // inside the epochs' closure below, so they are freed before the final report's products allocate
+        // theirs.
         let rowCapacity = max(min(m, chunkRows), batch), nonzeroCapacity = min(a.nnz, chunkNonzeros)
         let pipelined = pipelinedGathering(m: m, batch: batch, longestRow: setup.longestRow,
                                            rowCapacity: rowCapacity, nonzeroCapacity: nonzeroCapacity)
-        let layouts = (0..<(pipelined ? 3 : 1)).map { _ in SGDLayout(rowCapacity: rowCapacity, nonzeroCapacity: nonzeroCapacity) }
-        let chunks = (0..<(pipelined ? 2 : 1)).map { _ in
-            SGDChunk(rowCapacity: rowCapacity, nonzeroCapacity: nonzeroCapacity, weighted: weights != nil)
-        }
-        let local = ScratchBuffer((0..<rowCapacity).map { Int32(truncatingIfNeeded: $0) })
         let residual = ScratchBuffer<Double>(uninitializedCount: m)
         let setupSeconds = clock.elapsed
 
@@ -180,6 +178,13 @@ public enum StochasticGradientDescent {
                     problem.rhs.withUnsafeBufferPointer { y in
                         (weights ?? []).withUnsafeBufferPointer { w in
                             let matrix = SGDRows(off: off, idx: idx, val: val, y: y, w: w)
+                            let layouts = (0..<(pipelined ? 3 : 1)).map { _ in
+                                SGDLayout(rowCapacity: rowCapacity, nonzeroCapacity: nonzeroCapacity)
+                            }
+                            let chunks = (0..<(pipelined ? 2 : 1)).map { _ in
+                                SGDChunk(rowCapacity: rowCapacity, nonzeroCapacity: nonzeroCapacity, weighted: weights != nil)
+                            }
+                            let local = ScratchBuffer((0..<rowCapacity).map { Int32(truncatingIfNeeded: $0) })
                             var kernel = SGDKernel(
                                 m: m, n: n, off: off, idx: idx, val: val, y: y, w: w, l1: l1, l2: l2,
                                 adagrad: adagrad, inverseScaling: schedule == .inverseScaling, eta0: eta0,
@@ -741,4 +746,3 @@ final class SGDTaskCounter {
         return max(0, next - required)
     }
 }
-
