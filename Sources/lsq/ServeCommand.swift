@@ -94,8 +94,16 @@ struct ServeCommand: AsyncParsableCommand {
         guard queueLimit >= 0 else { throw ValidationError("--queue-limit must be ≥ 0") }
         guard maxNNZ >= 0 else { throw ValidationError("--max-nnz must be ≥ 0") }
         guard RecoveryPolicy(rawValue: recovery) != nil else { throw ValidationError("--recovery must be requeue or interrupt") }
-        for (name, v) in [("header-timeout", headerTimeout), ("idle-timeout", idleTimeout), ("body-timeout", bodyTimeout)] where !(v > 0) {
-            throw ValidationError("--\(name) must be > 0 seconds")
+        // Durations in seconds: finite and at most a year (a longer deadline is no deadline). A negative
+        // --retention would delete every finished job at start-up, a negative --job-time-limit stop every job.
+        let year = 365 * 86_400.0
+        let positive: [(String, Double?)] = [("header-timeout", headerTimeout), ("idle-timeout", idleTimeout),
+                                             ("body-timeout", bodyTimeout), ("job-time-limit", jobTimeLimit), ("retention", retention)]
+        for case let (name, v?) in positive where !(v > 0 && v <= year) {
+            throw ValidationError("--\(name) \(v): expected seconds > 0 and at most a year (\(Int(year)))")
+        }
+        guard shutdownGrace >= 0 && shutdownGrace <= year else {
+            throw ValidationError("--shutdown-grace \(shutdownGrace): expected seconds ≥ 0 and at most a year (\(Int(year)))")
         }
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level '\(logLevel)': expected trace, debug, info, notice, warning, error or critical")

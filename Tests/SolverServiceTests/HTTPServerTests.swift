@@ -141,6 +141,18 @@ struct HTTPServerTests {
         }
     }
 
+    @Test("An infinite or huge timeout is clamped, not a trap on the first connection")
+    func unboundedTimeoutsServe() async throws {
+        let server = try await startEchoServer {
+            $0.headerTimeout = .infinity
+            $0.idleTimeout = 1e12
+        }
+        defer { Task { await server.stop(grace: 0) } }
+        let port = server.port
+        let statuses = try await blocking { [try Loopback.request(port, "GET", "/hello").status, try Loopback.request(port, "GET", "/hello").status] }
+        #expect(statuses == [200, 200])
+    }
+
     @Test func slowClientIsDroppedWhileOthersAreServed() async throws {
         let server = try await startEchoServer {
             $0.headerTimeout = 1.5

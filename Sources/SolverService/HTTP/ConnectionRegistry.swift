@@ -22,11 +22,16 @@ final class ConnectionClock: Sendable {
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
+    /// The longest timeout the clock keeps (a year): longer ones, infinity included, are clamped to it, so the
+    /// deadline always fits its UInt64 nanoseconds. NaN counts as 0.
+    static let longestTimeout = 365 * 86_400.0
+
     /// Sets the deadline `seconds` from now (nil clears it) and the phase.
     func set(_ phase: ConnectionPhase, timeout seconds: Double?) {
         phaseRaw.store(phase.rawValue, ordering: .relaxed)
         if let seconds {
-            deadlineNanos.store(Self.now() &+ UInt64(max(0, seconds) * 1e9), ordering: .relaxed)
+            let clamped = seconds > 0 ? min(seconds, Self.longestTimeout) : 0
+            deadlineNanos.store(Self.now() &+ UInt64(clamped * 1e9), ordering: .relaxed)
         } else {
             deadlineNanos.store(0, ordering: .relaxed)
         }
