@@ -36,6 +36,9 @@ public struct COOMatrix: Sendable, Equatable {
 
     /// Convenience for `Int` indices (checked to fit 32 bits).
     public init(rowCount: Int, columnCount: Int, rows: [Int], columns: [Int], values: [Double]) throws(SparseError) {
+        // The dimensions first: an index below a dimension over 2³¹−1 could still overflow Int32.
+        try Dimension.check(rowCount, "rowCount")
+        try Dimension.check(columnCount, "columnCount")
         guard rows.count == columns.count, rows.count == values.count else {
             throw .inconsistentLengths(reason: "COO has \(rows.count) rows, \(columns.count) columns and \(values.count) values")
         }

@@ -78,6 +78,10 @@ struct CoreTypesTests {
         #expect(throws: SparseError.invalidDimension(name: "columnCount", value: Int(Int32.max) + 1)) {
             try CSRMatrix.zeros(rowCount: 1, columnCount: Int(Int32.max) + 1)
         }
+        // Int indices that fit the claimed dimension but not 32 bits: the dimension is refused, no trap.
+        #expect(throws: SparseError.invalidDimension(name: "rowCount", value: 3_000_000_000)) {
+            try COOMatrix(rowCount: 3_000_000_000, columnCount: 1, rows: [2_500_000_000], columns: [0], values: [1] as [Double])
+        }
         #expect(throws: SparseError.indexOutOfRange(entry: 0, row: -1, column: 0, rowCount: 2, columnCount: 2)) {
             try COOMatrix(rowCount: 2, columnCount: 2, rows: [-1], columns: [0], values: [1] as [Double])
         }
