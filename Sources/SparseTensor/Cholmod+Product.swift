@@ -27,8 +27,8 @@ package enum CholmodProduct {
             result = cholmod_l_ssmult(bt.pointer, at.pointer, 0, 1, 0, context.common)
         }
         guard let result else { throw SuiteSparseStatus.error(routine: routine, status: context.status) }
-        let c = CholmodSparse(taking: result, context: context)
-        var storage = c.storage()
+        // CHOLMOD's C is freed once copied, before the triangle is taken (`productPeakBytes` counts on it).
+        var storage = CholmodSparse(taking: result, context: context).storage()
         storage.sortLines()
         if upper { storage = storage.upperTriangle() }
         return storage

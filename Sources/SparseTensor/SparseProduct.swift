@@ -72,6 +72,21 @@ public struct ProductEstimate: Sendable, Equatable, Codable {
 }
 
 extension CSRMatrix {
+    /// The most memory forming the estimated product takes, checked against the budget before it starts:
+    /// - native: C's CSR bytes;
+    /// - CHOLMOD: its copies of the operands (A, and B for A·B, with 8-byte indices), its C (16 bytes an
+    ///   entry) and lsq's copy of C (12), both of the *full* symmetric product even when only a triangle is
+    ///   kept — `cholmod_l_aat` forms both triangles, about twice the triangle's entries.
+    package func productPeakBytes(_ estimate: ProductEstimate, _ kind: ProductKind, with b: CSRMatrix?,
+                                  options: ProductOptions) -> Double {
+        guard options.engine == .cholmod else { return estimate.bytes }
+        let entries = options.upperTriangleOnly && kind != .ab ? 2 * estimate.nnz : estimate.nnz
+        var operands = StorageBytes.cholmod(outer: kind == .aat ? columnCount : rowCount, nnz: Double(nnz))
+        if kind == .ab, let b { operands += StorageBytes.cholmod(outer: b.rowCount, nnz: Double(b.nnz)) }
+        return operands + StorageBytes.cholmod(outer: estimate.rowCount, nnz: entries)
+            + StorageBytes.compressed(outer: estimate.rowCount, nnz: entries)
+    }
+
     /// Checks shapes and returns the left and right CSR operands (L, R) with C = L·R.
     package func productOperands(_ kind: ProductKind, with b: CSRMatrix?) throws(SparseError) -> (CompressedStorage, CompressedStorage) {
         switch kind {
@@ -120,7 +135,7 @@ extension CSRMatrix {
         }
         let (l, r) = try productOperands(kind, with: b)
         let estimate = ProductPlanner.estimate(l, r, upper: upper, options: options)
-        try options.budget.check(estimate.bytes * (options.engine == .cholmod ? 2.4 : 1.0), for: "The product \(kind.label)",
+        try options.budget.check(productPeakBytes(estimate, kind, with: b, options: options), for: "The product \(kind.label)",
                                  detail: estimate.summary)
         var c: CompressedStorage
         switch options.engine {

@@ -169,6 +169,30 @@ struct SparseProductTests {
         }
     }
 
+    @Test("CHOLMOD's budget check counts the full symmetric product even when only the upper triangle is kept")
+    func cholmodUpperBudget() throws {
+        let a = RandomSparse.matrix(rows: 400, columns: 300, density: 0.02, seed: 5)
+        let upper = ProductOptions(budget: .unlimited, upperTriangleOnly: true, engine: .cholmod)
+        let estimate = try a.estimateProduct(.aat, options: upper)
+        #expect(estimate.isExact)
+        let full = try a.product(.aat, options: ProductOptions(budget: .unlimited))
+        // CHOLMOD's C and lsq's copy of it, of every entry of A·Aᵀ, plus CHOLMOD's copy of A.
+        let needed = StorageBytes.cholmod(outer: 400, nnz: Double(full.nnz)) + StorageBytes.compressed(outer: 400, nnz: Double(full.nnz))
+            + StorageBytes.cholmod(outer: 300, nnz: Double(a.nnz))
+        let peak = a.productPeakBytes(estimate, .aat, with: nil, options: upper)
+        #expect(peak >= needed)
+        // A budget that held the triangle's figures (2.4 × its CSR bytes) is now refused; the peak's is not.
+        var tight = upper
+        tight.budget = MemoryBudget(bytes: Int(2.5 * estimate.bytes))
+        #expect(throws: SparseError.self) { try a.product(.aat, options: tight) }
+        var enough = upper
+        enough.budget = MemoryBudget(bytes: Int(peak.rounded(.up)))
+        let c = try a.product(.aat, options: enough)
+        let native = try a.product(.aat, options: ProductOptions(budget: .unlimited, upperTriangleOnly: true))
+        #expect(c.rowOffsets == native.rowOffsets && c.columnIndices == native.columnIndices)
+        #expect(relativeError(c.values, native.values) < 1e-13)
+    }
+
     @Test("Shape mismatch and a missing B are errors")
     func mismatch() {
         let a = RandomSparse.matrix(rows: 5, columns: 4, density: 0.5, seed: 1)

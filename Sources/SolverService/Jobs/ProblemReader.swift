@@ -96,7 +96,7 @@ enum ProblemReader {
             // The same refusal as the CLI: the estimate's bytes against the budget, with its figures.
             let estimate = try a.estimateProduct(doc.kind, with: b, options: options)
             spec.estimate = estimate
-            try limits.memoryBudget.check(estimate.bytes * (doc.engine == .cholmod ? 2.4 : 1.0),
+            try limits.memoryBudget.check(a.productPeakBytes(estimate, doc.kind, with: b, options: options),
                                           for: "The product \(doc.kind.label)", detail: estimate.summary)
         } catch {
             var e = ServiceError.from(error, context: "product")
