@@ -11,29 +11,26 @@ struct ConvertCommand: AsyncParsableCommand {
     @Argument(help: "Input file.") var inputPath: String
     @Argument(help: "Output file.") var outputPath: String
     @Option(help: "Output format (default: from OUT's extension).") var to: String?
+    @Option(help: "Labels y (a vector file, one per row) for SVMlight output from a format without them.") var labels: String?
     @OptionGroup var input: InputOptions
 
     func run() async throws {
-        let outFormat: MatrixFileFormat
-        if let to {
-            guard let f = MatrixFileFormat(rawValue: to.lowercased()) else {
-                throw CLIFailure.usage("--to: expected one of \(MatrixFileFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(to)'")
-            }
-            outFormat = f
-        } else {
-            guard let f = MatrixFileFormat.infer(fromPath: outputPath) else {
-                throw CLIFailure.usage("\(outputPath): cannot tell the output format from the extension; pass --to")
-            }
-            outFormat = f
-        }
-        try OutputFile.checkWritable(outputPath)
+        let inFormat = try input.fileFormat(for: inputPath)
+        let outFormat = try OutputFile.matrixFormat(
+            outputPath, explicit: to, labelsAvailable: labels != nil || inFormat == .svmlight,
+            labelsAdvice: "\(inputPath) carries none: pass --labels y.mtx")
         let loaded = try input.load(inputPath, progress: input.quiet ? nil : ProgressReporter())
+        let y = try labels.map { try input.loadVector($0) } ?? loaded.labels
         do {
-            try MatrixIO.writeMatrix(loaded.matrix, to: URL(fileURLWithPath: outputPath), format: outFormat)
-            if let labels = loaded.labels {
-                let yPath = URL(fileURLWithPath: outputPath).deletingPathExtension().path + ".y.mtx"
-                try MatrixIO.writeVector(labels, to: URL(fileURLWithPath: yPath), sparse: false)
-                if !input.quiet { FileHandle.standardError.write(Data("labels written to \(yPath)\n".utf8)) }
+            if outFormat == .svmlight, let y {
+                try MatrixIO.writeSVMLight(loaded.matrix, labels: y, to: URL(fileURLWithPath: outputPath))
+            } else {
+                try MatrixIO.writeMatrix(loaded.matrix, to: URL(fileURLWithPath: outputPath), format: outFormat)
+                if let y {
+                    let yPath = URL(fileURLWithPath: outputPath).deletingPathExtension().path + ".y.mtx"
+                    try MatrixIO.writeVector(y, to: URL(fileURLWithPath: yPath), sparse: false)
+                    if !input.quiet { FileHandle.standardError.write(Data("labels written to \(yPath)\n".utf8)) }
+                }
             }
         } catch { throw CLIFailure.badInput(error.description) }
         let a = loaded.matrix

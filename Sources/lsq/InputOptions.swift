@@ -58,6 +58,7 @@ struct InputOptions: ParsableArguments {
     func loadVector(_ path: String) throws -> [Double] {
         var options = ReadOptions()
         options.budget = try budget()
+        options.zeroBased = zeroBased
         do { return try MatrixIO.readVector(at: URL(fileURLWithPath: path), options: options) } catch {
             throw CLIFailure.badInput(error.description)
         }

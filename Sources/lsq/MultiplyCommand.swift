@@ -46,7 +46,10 @@ struct MultiplyCommand: AsyncParsableCommand {
         if product == .ab, other == nil { throw CLIFailure.usage("--ab needs a second matrix B") }
         if product != .ab, other != nil { throw CLIFailure.usage("a second matrix is only used with --ab") }
         if upper, product == .ab { throw CLIFailure.usage("--upper applies to --aat and --ata (symmetric products)") }
-        if let output { try OutputFile.checkWritable(output); _ = try input.fileFormat(for: output) }
+        // C's format comes from -o's extension (--format is the input's).
+        let outputFormat = try output.map {
+            try OutputFile.matrixFormat($0, option: "-o", labelsAvailable: false, labelsAdvice: "a product has none (write .mtx, .npz, .lsqb or .tri)")
+        }
         let progress = input.quiet ? nil : ProgressReporter()
         let a = try input.load(matrix, progress: progress).matrix
         let b = try other.map { try input.load($0, progress: progress).matrix }
@@ -76,9 +79,9 @@ struct MultiplyCommand: AsyncParsableCommand {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         if let output {
-            do { try MatrixIO.writeMatrix(c, to: URL(fileURLWithPath: output), format: try input.fileFormat(for: output)) } catch let e as CLIFailure {
-                throw e
-            } catch { throw CLIFailure.badInput("\(error)") }
+            do { try MatrixIO.writeMatrix(c, to: URL(fileURLWithPath: output), format: outputFormat) } catch {
+                throw CLIFailure.badInput(error.description)
+            }
         }
         var summary = describe(estimate)
         summary["nnz"] = c.nnz

@@ -12,7 +12,43 @@ enum OutputFile {
         }
     }
 
-    /// x as .mtx (coordinate when at most half is nonzero, else array), .npy, or .json
+    /// The extensions `writeSolution` knows.
+    static let solutionExtensions = ["mtx", "mm", "npy", "txt", "json"]
+
+    /// Fails early (exit 1) when x could not be written at `path`: no such directory, or an extension
+    /// `writeSolution` does not know — before a solve that may take hours.
+    static func checkSolutionPath(_ path: String) throws {
+        try checkWritable(path)
+        guard solutionExtensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased()) else {
+            throw CLIFailure.badInput("\(path): unknown output extension; use .mtx, .npy, .txt or .json")
+        }
+    }
+
+    /// The format of a matrix output, from `explicit` (the value of `option`) or else the path's extension;
+    /// checked before any work. SVMlight only when `labelsAvailable` (a row's label is part of that format).
+    static func matrixFormat(_ path: String, explicit: String? = nil, option: String = "--to",
+                             labelsAvailable: Bool, labelsAdvice: String) throws -> MatrixFileFormat {
+        let format: MatrixFileFormat
+        if let explicit {
+            guard let f = MatrixFileFormat(rawValue: explicit.lowercased()) else {
+                throw CLIFailure.usage("\(option): expected one of \(MatrixFileFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(explicit)'")
+            }
+            format = f
+        } else {
+            guard let f = MatrixFileFormat.infer(fromPath: path) else {
+                throw CLIFailure.usage("\(path): cannot tell the output format from the extension (.mtx, .npz, .lsqb, .tri, .svm)"
+                                       + (option == "--to" ? "; pass --to" : ""))
+            }
+            format = f
+        }
+        if format == .svmlight && !labelsAvailable {
+            throw CLIFailure.usage("\(path): SVMlight output needs a label per row; \(labelsAdvice)")
+        }
+        try checkWritable(path)
+        return format
+    }
+
+    /// x as .mtx (coordinate when at most half is nonzero, else array), .npy, .txt (one number a line) or .json
     /// (`{"length": n, "indices": […], "values": […]}` when sparse, `{"x": […]}` when dense).
     static func writeSolution(_ x: [Double], to path: String) throws {
         let nnz = x.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
@@ -31,10 +67,10 @@ enum OutputFile {
             do { try data.write(to: url, options: .atomic) } catch {
                 throw CLIFailure.badInput("\(path): cannot write: \(error.localizedDescription)")
             }
-        case "mtx", "mm", "npy":
+        case "mtx", "mm", "npy", "txt":
             do { try MatrixIO.writeVector(x, to: url, sparse: sparse) } catch { throw CLIFailure.badInput(error.description) }
         default:
-            throw CLIFailure.badInput("\(path): unknown output extension; use .mtx, .npy or .json")
+            throw CLIFailure.badInput("\(path): unknown output extension; use .mtx, .npy, .txt or .json")
         }
     }
 }

@@ -93,7 +93,7 @@ struct SolveCommand: AsyncParsableCommand {
     func run() async throws {
         let options = try options()
         let regularization = try regularization()
-        if let output { try OutputFile.checkWritable(output) }
+        if let output { try OutputFile.checkSolutionPath(output) }
         let progress = input.quiet ? nil : ProgressReporter()
         // Ctrl-C cancels cooperatively (also while reading); a second Ctrl-C exits at once.
         let cancellation = CancellationFlag()

@@ -98,6 +98,59 @@ struct CLITests {
         #expect(g1 == g2)
     }
 
+    @Test("Output formats come from the output's name, SVMlight output needs labels, and both are checked before any work")
+    func outputFormats() throws {
+        let (a, y, p) = try writeProblem()
+        // multiply: --format is the input's; C's format is -o's extension.
+        let dat = path("A.dat")
+        try FileManager.default.copyItem(atPath: a, toPath: dat)
+        let m = try CLI.run(["multiply", dat, "--format", "mtx", "--aat", "-o", path("C.npz"), "--quiet"])
+        #expect(m.status == 0, "stderr: \(m.stderr)")
+        let reference = try p.matrix.product(.aat, options: ProductOptions(budget: .unlimited))
+        #expect(try MatrixIO.readMatrix(at: URL(fileURLWithPath: path("C.npz")), format: .npz).matrix.columnIndices == reference.columnIndices)
+        let svmProduct = try CLI.run(["multiply", a, "--aat", "-o", path("C.svm"), "--quiet"])
+        #expect(svmProduct.status == 2 && svmProduct.stderr.contains("label"), "stderr: \(svmProduct.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: path("C.svm")))
+
+        // convert to SVMlight: refused without labels before reading, written with --labels, and svm → svm keeps them.
+        let noLabels = try CLI.run(["convert", a, path("A.svm"), "--quiet"])
+        #expect(noLabels.status == 2 && noLabels.stderr.contains("--labels"), "stderr: \(noLabels.stderr)")
+        let withLabels = try CLI.run(["convert", a, path("A.svm"), "--labels", y, "--quiet"])
+        #expect(withLabels.status == 0, "stderr: \(withLabels.stderr)")
+        let svm = try MatrixIO.readMatrix(at: URL(fileURLWithPath: path("A.svm")))
+        #expect(svm.matrix == p.matrix)
+        #expect(relativeError(try #require(svm.labels), p.rhs) < 1e-15)
+        #expect(try CLI.run(["convert", path("A.svm"), path("B.svm"), "--quiet"]).status == 0)
+        #expect(try MatrixIO.readMatrix(at: URL(fileURLWithPath: path("B.svm"))).labels == svm.labels)
+        let shortLabels = path("short.y.mtx")
+        try MatrixIO.writeVector([1, 2], to: URL(fileURLWithPath: shortLabels), sparse: false)
+        let mismatch = try CLI.run(["convert", a, path("C2.svm"), "--labels", shortLabels, "--quiet"])
+        #expect(mismatch.status == 1 && mismatch.stderr.contains("300"), "stderr: \(mismatch.stderr)")
+
+        // solve -o: an unknown extension fails before the solve; .txt is written.
+        let bogus = try CLI.run(["solve", a, y, "--solver", "lsqr", "-o", path("x.bogus"), "--quiet"])
+        #expect(bogus.status == 1 && bogus.stderr.contains("x.bogus") && !bogus.stderr.contains("objective"), "stderr: \(bogus.stderr)")
+        let txt = try CLI.run(["solve", a, y, "--solver", "lsqr", "-o", path("x.txt"), "--quiet"])
+        #expect(txt.status == 0, "stderr: \(txt.stderr)")
+        #expect(try MatrixIO.readVector(at: URL(fileURLWithPath: path("x.txt"))).count == 60)
+
+        // --zero-based applies to y too.
+        let zeroY = path("y0.mtx")
+        var text = "%%MatrixMarket matrix coordinate real general\n300 1 300\n"
+        for i in 0..<300 { text += "\(i) 0 \(p.rhs[i])\n" }
+        try text.write(toFile: zeroY, atomically: true, encoding: .utf8)
+        let zeroA = path("A0.mtx")
+        var aText = "%%MatrixMarket matrix coordinate real general\n300 60 \(p.matrix.nnz)\n"
+        for r in 0..<300 {
+            for q in p.matrix.rowOffsets[r]..<p.matrix.rowOffsets[r + 1] { aText += "\(r) \(p.matrix.columnIndices[q]) \(p.matrix.values[q])\n" }
+        }
+        try aText.write(toFile: zeroA, atomically: true, encoding: .utf8)
+        let zero = try CLI.run(["solve", zeroA, zeroY, "--zero-based", "--solver", "lsqr", "--json", "--quiet"])
+        let one = try CLI.run(["solve", a, y, "--solver", "lsqr", "--json", "--quiet"])
+        #expect(zero.status == 0, "stderr: \(zero.stderr)")
+        #expect(CLI.json(zero.stdout)?["objective"] as? Double == CLI.json(one.stdout)?["objective"] as? Double)
+    }
+
     @Test("Bad input: exit 1, the file named, nothing written at the output path")
     func badInput() throws {
         let (a, y, _) = try writeProblem()
@@ -142,7 +195,9 @@ struct CLITests {
     func usageErrors() throws {
         let (a, y, _) = try writeProblem()
         for args in [["solve", a, y, "--bogus"], ["solve", a, y, "--solver", "magic"], ["solve", a, y, "--tol", "-1"],
-                     ["frobnicate"], ["multiply", a, "--ab"], ["solve", a, y, "--l1", "-2"], ["solve"]] {
+                     ["frobnicate"], ["multiply", a, "--ab"], ["solve", a, y, "--l1", "-2"], ["solve"],
+                     ["serve", "--header-timeout", "inf"], ["serve", "--idle-timeout", "1e11"], ["serve", "--retention", "-1"],
+                     ["serve", "--job-time-limit", "0"], ["serve", "--shutdown-grace", "nan"]] {
             let r = try CLI.run(args)
             #expect(r.status == 2, "\(args): status \(r.status), stderr \(r.stderr)")
             #expect(!r.stderr.isEmpty)
