@@ -34,7 +34,8 @@ enum BinaryMatrixFormat {
     }
 
     private static func parseHeader(_ h: UnsafeRawBufferPointer, fileSize: Int, name: String,
-                                    budget: MemoryBudget) throws(SparseError) -> Layout {
+                                    options: ReadOptions) throws(SparseError) -> Layout {
+        let budget = options.budget
         guard h.count >= headerSize, h.starts(with: magic) else {
             throw .malformedFile(file: name, line: 0, reason: "not an .lsqb file (expected the magic bytes 'LSQB\\r\\n\\x1A\\n' and a 64-byte header)")
         }
@@ -51,6 +52,7 @@ enum BinaryMatrixFormat {
             throw .malformedFile(file: name, line: 0, reason: "header: shape \(m) × \(n) is outside 0...\(Int32.max)")
         }
         guard nnz >= 0 else { throw .malformedFile(file: name, line: 0, reason: "header: negative nnz \(nnz)") }
+        try options.checkEntries(nnz, file: name)
         try budget.check(StorageBytes.compressed(outer: m, nnz: Double(nnz)), for: "reading \(name) (\(m) × \(n), \(nnz) entries)")
         let expected = Double(headerSize) + 8 * Double(m + 1) + 12 * Double(nnz) + 8
         guard expected < Double(Int.max) else {
@@ -83,7 +85,7 @@ enum BinaryMatrixFormat {
             try readFully(fd, raw, at: 0, path: path)
         }
         let layout = try Array(header.prefix(got)).typedBytes { (raw) throws(SparseError) -> Layout in
-            try parseHeader(raw, fileSize: fileSize, name: path, budget: options.budget)
+            try parseHeader(raw, fileSize: fileSize, name: path, options: options)
         }
         func load<T>(_ count: Int, at offset: Int, _: T.Type) throws(SparseError) -> [T] {
             var failure: SparseError?
@@ -114,7 +116,7 @@ enum BinaryMatrixFormat {
 
     /// Reads from memory (uploads).
     static func read(_ raw: UnsafeRawBufferPointer, name: String, options: ReadOptions) throws(SparseError) -> CSRMatrix {
-        let layout = try parseHeader(raw, fileSize: raw.count, name: name, budget: options.budget)
+        let layout = try parseHeader(raw, fileSize: raw.count, name: name, options: options)
         func load<T>(_ count: Int, at offset: Int, _: T.Type) -> [T] {
             [T](unsafeUninitializedCapacity: count) { buffer, initialized in
                 if count > 0 { memcpy(buffer.baseAddress!, raw.baseAddress! + offset, count * MemoryLayout<T>.stride) }

@@ -115,6 +115,7 @@ enum CoordinateText {
         TextChunks.countAll(b, &chunks, firstLine: firstLine, comment: layout.comment, countColons: false, tuning: tuning)
         let counted = chunks.last.map { $0.firstEntry + $0.entries } ?? 0
         if layout.declaredEntries == nil {
+            try options.checkEntries(counted, file: name)
             try options.budget.check(budgetPerEntry * Double(counted), for: "reading \(name) (\(counted) entries)")
         }
         let capacity = min(counted, layout.declaredEntries ?? counted)

@@ -56,8 +56,17 @@ public struct ReadOptions: Sendable {
     public var zeroBased: Bool = false
     /// Called with (bytes read so far, total bytes) as parsing advances, from the reading threads, in nondecreasing order.
     public var progress: (@Sendable (_ bytesRead: Int, _ totalBytes: Int) -> Void)? = nil
+    /// The most stored entries a matrix may have (a server's per-job limit): checked against what the file
+    /// declares (Matrix Market's header, `.npz` and `.lsqb` lengths) or, for SVMlight and triplet text, against
+    /// the entries counted before parsing — before anything of the matrix's size is allocated or parsed.
+    public var maxEntries: Int = .max
     /// Chunking of the parallel text readers (tests force tiny chunks or one thread).
     var tuning = ChunkTuning()
+
+    /// Throws `tooManyEntries` when `entries` is over `maxEntries`.
+    func checkEntries(_ entries: Int, file: String) throws(SparseError) {
+        if entries > maxEntries { throw .tooManyEntries(file: file, entries: entries, limit: maxEntries) }
+    }
 
     public init(budget: MemoryBudget = .default, zeroBased: Bool = false,
                 progress: (@Sendable (_ bytesRead: Int, _ totalBytes: Int) -> Void)? = nil) {

@@ -24,6 +24,7 @@ enum MatrixMarketReader {
                                        options: ReadOptions) throws(SparseError) -> CSRMatrix {
         let expanded = CoordinateAssembly.expandedBound(stored: header.entries, symmetry: header.symmetry)
         let what = "reading \(name) (\(header.rows) × \(header.columns), \(header.entries) entries declared at line \(header.dataFirstLine - 1))"
+        try options.checkEntries(header.entries, file: name)
         // The CSR result and the per-worker row counts: all the direct path allocates.
         try options.budget.check(CoordinateAssembly.workingBytes(rowCount: header.rows, expanded: expanded), for: what)
         if let a = try DirectCSRParsing.read(b, count: count, header: header, name: name, options: options) {
@@ -68,6 +69,7 @@ enum MatrixMarketReader {
                                   options: ReadOptions) throws(SparseError) -> CSRMatrix {
         let m = header.rows, n = header.columns
         let listed = Double(m) * Double(n)
+        try options.checkEntries(listed < Double(Int.max) ? Int(listed) : .max, file: name)
         try options.budget.check(listed * 8 + StorageBytes.coordinate(nnz: listed) + CoordinateAssembly.workingBytes(rowCount: m, expanded: listed),
                                  for: "reading \(name) (a dense \(m) × \(n) array)")
         let values = try CoordinateText.readValues(b, start: header.dataStart, end: count, firstLine: header.dataFirstLine,

@@ -120,6 +120,7 @@ enum NPZ {
         }
         let dataArray = try require(archive, "data", name: name, format: format, budget: budget)
         let nnz = dataArray.header.elementCount ?? 0
+        try options.checkEntries(nnz, file: name)
         try budget.check(StorageBytes.compressed(outer: max(m, n), nnz: Double(nnz)) * 2,
                          for: "reading \(name) (\(m) × \(n), \(nnz) entries)")
         let data = try dataArray.bytes.typedBytes { (raw) throws(SparseError) -> [Double] in

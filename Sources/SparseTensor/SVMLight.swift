@@ -68,6 +68,7 @@ enum SVMLight {
         TextChunks.countAll(b, &chunks, firstLine: 1, comment: .hash, countColons: true, tuning: tuning)
         let m = chunks.last.map { $0.firstEntry + $0.entries } ?? 0
         let slots = chunks.last.map { $0.firstColon + $0.colons } ?? 0
+        try options.checkEntries(slots, file: name)
         // Labels, row lengths/offsets, and the features (12 B each; sorting is in place).
         try options.budget.check(Double(m) * 16 + 8 + Double(slots) * 12,
                                  for: "reading \(name) (\(m) rows, up to \(slots) features)")

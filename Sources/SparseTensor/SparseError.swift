@@ -26,6 +26,8 @@ public enum SparseError: Error, Equatable, Sendable, CustomStringConvertible, Lo
     case unsupportedFormat(file: String, reason: String)
     /// An operation whose result or input would need more memory than the budget allows.
     case exceedsMemoryBudget(what: String, bytes: Double, budget: Int, detail: String)
+    /// A file that declares (or holds) more stored entries than `ReadOptions.maxEntries` allows.
+    case tooManyEntries(file: String, entries: Int, limit: Int)
     /// An I/O failure (missing file, unreadable, write failure).
     case io(path: String, reason: String)
     /// A failure reported by SuiteSparse: a negative CHOLMOD status, or a positive one (e.g. not positive definite)
@@ -56,6 +58,8 @@ public enum SparseError: Error, Equatable, Sendable, CustomStringConvertible, Lo
             return "\(file): unsupported format: \(reason)"
         case let .exceedsMemoryBudget(what, bytes, budget, detail):
             return "SparseError. \(what) would need \(ByteCount.format(bytes)) but the memory budget is \(ByteCount.format(Double(budget)))\(detail.isEmpty ? "" : " (\(detail))"); raise the budget (--max-memory / LSQ_MAX_MEMORY) or reduce the problem"
+        case let .tooManyEntries(file, entries, limit):
+            return "SparseError. \(file) has \(entries) stored entries, more than the \(limit) allowed; nothing of its size was read"
         case let .io(path, reason):
             return "\(path): \(reason)"
         case let .suiteSparse(routine, status, reason):

@@ -104,6 +104,24 @@ struct UploadTests {
         #expect(try await h.call("GET", "/healthz").status == 200)
     }
 
+    @Test("--max-nnz is checked against what an upload declares, before it is parsed")
+    func nnzLimitBeforeParsing() async throws {
+        let h = try await ServiceHarness.start { $0.maxJobNNZ = 1000 }
+        defer { Task { await h.stop() } }
+        // 5·10⁷ entries declared, one present: refused for its size, not parsed (parsing would report the truncation).
+        let declared = Data("%%MatrixMarket matrix coordinate real general\n10000 10000 50000000\n1 1 1.0\n".utf8)
+        let svm = Data((0..<40).map { i in "1 " + (1...30).map { "\($0 + i):1" }.joined(separator: " ") + "\n" }.joined().utf8)
+        let npz = try fileBytes(RandomSparse.matrix(rows: 100, columns: 100, density: 0.2, seed: 3), "npz")
+        for (body, type) in [(declared, "text/x-matrix-market"), (svm, "application/x-svmlight"), (npz, "application/x-npz")] {
+            let r = try await h.call("POST", "/v1/jobs", body: body, headers: [("Content-Type", type)])
+            #expect(r.status == 422 && r.errorCode == "nnz_limit", "\(type): \(r.status) \(r.text)")
+            #expect(r.errorMessage.contains("1000"), "\(type): \(r.errorMessage)")
+        }
+        // Under the limit: accepted.
+        let small = try await h.call("POST", "/v1/jobs", body: Data("1 1:1\n2 2:1\n".utf8), headers: [("Content-Type", "application/x-svmlight")])
+        #expect(small.status == 202, "\(small.text)")
+    }
+
     /// curl as a real client: a multipart upload with `Expect: 100-continue`, and a chunked raw upload.
     @Test func curlUploads() async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else { return }

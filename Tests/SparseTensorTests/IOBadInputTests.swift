@@ -11,6 +11,37 @@ struct IOBadInputTests {
 
     // MARK: - Matrix Market entries
 
+    @Test("maxEntries: refused from what each format declares or counts, before parsing; at the limit, read")
+    func entryLimit() throws {
+        let a = RandomSparse.matrix(rows: 40, columns: 30, density: 0.2, seed: 8)
+        let dir = Fixtures.temporaryDirectory()
+        var files: [(MatrixFileFormat, Data)] = []
+        for (format, ext) in [(MatrixFileFormat.matrixMarket, "mtx"), (.npz, "npz"), (.binary, "lsqb"), (.triplet, "tri")] {
+            let url = dir.appendingPathComponent("A.\(ext)")
+            try MatrixIO.writeMatrix(a, to: url, format: format)
+            files.append((format, try Data(contentsOf: url)))
+        }
+        let svm = dir.appendingPathComponent("A.svm")
+        try MatrixIO.writeSVMLight(a, labels: [Double](repeating: 1, count: 40), to: svm)
+        files.append((.svmlight, try Data(contentsOf: svm)))
+        for (format, data) in files {
+            var options = ReadOptions()
+            options.maxEntries = a.nnz - 1
+            #expect(throws: SparseError.tooManyEntries(file: "A", entries: a.nnz, limit: a.nnz - 1), "\(format)") {
+                try MatrixIO.readMatrix(data: data, format: format, name: "A", options: options)
+            }
+            options.maxEntries = a.nnz
+            #expect(try MatrixIO.readMatrix(data: data, format: format, name: "A", options: options).matrix == a, "\(format)")
+        }
+        // A header declaring 5·10⁷ entries over a one-line body: refused for the declaration, not parsed as truncated.
+        var options = ReadOptions()
+        options.maxEntries = 1000
+        let declared = Data("%%MatrixMarket matrix coordinate real general\n10000 10000 50000000\n1 1 1.0\n".utf8)
+        #expect(throws: SparseError.tooManyEntries(file: "A", entries: 50_000_000, limit: 1000)) {
+            try MatrixIO.readMatrix(data: declared, format: .matrixMarket, name: "A", options: options)
+        }
+    }
+
     @Test("Out-of-range, zero and negative indices")
     func indices() {
         expectMalformed(line: 5, ["row index 4", "out of range 1...3", "3 rows"], file: "test.mtx") { () throws(SparseError) in

@@ -75,6 +75,10 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
         case let .exceedsMemoryBudget(_, bytes, budget, _):
             return ServiceError(.unprocessableContent, "budget_exceeded", "\(context): \(error.description)",
                                 details: ["requiredBytes": bytes, "budgetBytes": Double(budget)])
+        case let .tooManyEntries(_, entries, limit):
+            return ServiceError(.unprocessableContent, "nnz_limit",
+                                "\(context) has \(entries) nonzeros but this server accepts at most \(limit) per job (--max-nnz)",
+                                details: ["nnz": Double(entries), "maxNNZ": Double(limit)])
         case .malformedFile, .unsupportedFormat:
             // These already name the part ("A:12: …").
             return ServiceError(.unprocessableContent, "invalid_file", error.description)

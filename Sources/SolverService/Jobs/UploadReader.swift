@@ -81,8 +81,12 @@ enum UploadReader {
         }
     }
 
+    /// A from an upload: the per-job nnz limit is checked against what the file declares (or, for SVMlight and
+    /// triplets, the entries counted) before parsing, the memory figure once the shape is known.
     private static func readMatrix(_ data: Data, format: MatrixFileFormat, options: ReadOptions, limits: JobLimits) throws(ServiceError) -> LoadedMatrix {
         let loaded: LoadedMatrix
+        var options = options
+        options.maxEntries = limits.maxNNZ
         do {
             loaded = try MatrixIO.readMatrix(data: data, format: format, name: "A", options: options)
         } catch {
