@@ -90,6 +90,23 @@ struct SolveCommand: AsyncParsableCommand {
         return Regularization(l1: l1, l2: l2)
     }
 
+    /// The limits given that `solver` (the one that ran, after auto) does not count by: said on stderr, so that a
+    /// limit meant to stop the solve is not silently without effect.
+    func unusedLimits(solver: SolverKind) -> [String] {
+        var notes: [String] = []
+        switch solver {
+        case .cd, .sgd:
+            if maxIter != nil { notes.append("--max-iter is not used by \(solver.rawValue) (it caps LSQR/LSMR iterations); --epochs caps its passes") }
+        case .lsqr, .lsmr:
+            if epochs != nil { notes.append("--epochs is not used by \(solver.rawValue) (it caps CD/SGD passes); --max-iter caps its iterations") }
+        case .qr, .normal:
+            if maxIter != nil || epochs != nil { notes.append("--max-iter and --epochs are not used by \(solver.rawValue), an exact factorization") }
+        case .auto:
+            break
+        }
+        return notes
+    }
+
     func run() async throws {
         let options = try options()
         let regularization = try regularization()
@@ -139,6 +156,7 @@ struct SolveCommand: AsyncParsableCommand {
         }
         progress?.finishLine()
         let report = solution.report
+        for note in unusedLimits(solver: report.solver) { FileHandle.standardError.write(Data("lsq: note: \(note)\n".utf8)) }
         let interrupted = report.stopReason == .cancelled
         var written: String?
         if let output, !interrupted || keepPartial {

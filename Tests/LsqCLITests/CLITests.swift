@@ -211,6 +211,11 @@ struct CLITests {
         #expect(r.status == 3, "stderr: \(r.stderr)")
         #expect(CLI.json(r.stdout)?["stopReason"] as? String == "iterationLimit")
         #expect(FileManager.default.fileExists(atPath: path("x1.mtx")))
+        // A limit the solver does not count by is named on stderr, not silently ignored.
+        let unused = try CLI.run(["solve", a, y, "--solver", "cd", "--max-iter", "5", "--quiet"])
+        #expect(unused.status == 0 && unused.stderr.contains("--max-iter is not used by cd"), "stderr: \(unused.stderr)")
+        let used = try CLI.run(["solve", a, y, "--solver", "cd", "--epochs", "5", "--quiet"])
+        #expect(!used.stderr.contains("not used"), "stderr: \(used.stderr)")
     }
 
     @Test("Ctrl-C cancels cleanly: exit 130, x written only with --keep-partial")
