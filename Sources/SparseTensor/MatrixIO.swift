@@ -141,12 +141,14 @@ public enum MatrixIO {
     /// Writes `a` atomically (nothing appears at `url` unless the whole file was written); `format` nil means by
     /// extension. Matrix Market: `coordinate real general`, 1-based, shortest round-trip values. `.npz`: csr with
     /// int32 indices when they fit (else int64), float64 data, readable by `scipy.sparse.load_npz`. `.lsqb`, `.tri`.
-    /// SVMlight needs labels: use `writeSVMLight(_:labels:to:)`.
-    public static func writeMatrix(_ a: CSRMatrix, to url: URL, format: MatrixFileFormat? = nil) throws(SparseError) {
+    /// SVMlight needs labels: use `writeSVMLight(_:labels:to:)`. `compressNPZ` deflates the `.npz` members, as
+    /// `scipy.sparse.save_npz` does by default (smaller, slower to write and read); other formats ignore it.
+    public static func writeMatrix(_ a: CSRMatrix, to url: URL, format: MatrixFileFormat? = nil,
+                                   compressNPZ: Bool = false) throws(SparseError) {
         guard let f = format ?? MatrixFileFormat.infer(fromPath: url.path) else { throw unknownFormat(url.path) }
         switch f {
         case .matrixMarket: try MatrixMarketWriter.write(a, to: url)
-        case .npz: try NPZ.write(a, to: url, compressed: false)
+        case .npz: try NPZ.write(a, to: url, compressed: compressNPZ)
         case .binary: try BinaryMatrixFormat.write(a, to: url)
         case .triplet: try TripletFormat.write(a, to: url)
         case .svmlight:

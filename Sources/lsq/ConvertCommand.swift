@@ -12,6 +12,7 @@ struct ConvertCommand: AsyncParsableCommand {
     @Argument(help: "Output file.") var outputPath: String
     @Option(help: "Output format (default: from OUT's extension).") var to: String?
     @Option(help: "Labels y (a vector file, one per row) for SVMlight output from a format without them.") var labels: String?
+    @Flag(help: "Deflate a .npz output's arrays, as scipy.sparse.save_npz does by default (smaller, slower).") var compress = false
     @OptionGroup var input: InputOptions
 
     func run() async throws {
@@ -25,7 +26,7 @@ struct ConvertCommand: AsyncParsableCommand {
             if outFormat == .svmlight, let y {
                 try MatrixIO.writeSVMLight(loaded.matrix, labels: y, to: URL(fileURLWithPath: outputPath))
             } else {
-                try MatrixIO.writeMatrix(loaded.matrix, to: URL(fileURLWithPath: outputPath), format: outFormat)
+                try MatrixIO.writeMatrix(loaded.matrix, to: URL(fileURLWithPath: outputPath), format: outFormat, compressNPZ: compress)
                 if let y {
                     let yPath = URL(fileURLWithPath: outputPath).deletingPathExtension().path + ".y.mtx"
                     try MatrixIO.writeVector(y, to: URL(fileURLWithPath: yPath), sparse: false)

@@ -24,6 +24,7 @@ struct MultiplyCommand: AsyncParsableCommand {
     @Option(help: "native (both cores) or cholmod (SuiteSparse).") var engine: String = "native"
     @Flag(help: "Only estimate nnz and bytes; do not multiply.") var estimateOnly = false
     @Flag(help: "Print the summary as one JSON object.") var json = false
+    @Flag(help: "Deflate a .npz output's arrays, as scipy.sparse.save_npz does by default (smaller, slower).") var compress = false
     @OptionGroup var input: InputOptions
 
     enum ProductChoice: String, EnumerableFlag {
@@ -79,7 +80,7 @@ struct MultiplyCommand: AsyncParsableCommand {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         if let output {
-            do { try MatrixIO.writeMatrix(c, to: URL(fileURLWithPath: output), format: outputFormat) } catch {
+            do { try MatrixIO.writeMatrix(c, to: URL(fileURLWithPath: output), format: outputFormat, compressNPZ: compress) } catch {
                 throw CLIFailure.badInput(error.description)
             }
         }

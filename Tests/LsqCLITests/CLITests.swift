@@ -88,6 +88,11 @@ struct CLITests {
         #expect(try CLI.run(["convert", a, path("A.npz"), "--quiet"]).status == 0)
         #expect(try CLI.run(["convert", path("A.npz"), path("B.mtx"), "--quiet"]).status == 0)
         #expect(try MatrixIO.readMatrix(at: URL(fileURLWithPath: path("B.mtx"))).matrix == p.matrix)
+        // --compress deflates the .npz (smaller), read back the same.
+        #expect(try CLI.run(["convert", a, path("Z.npz"), "--compress", "--quiet"]).status == 0)
+        #expect(try MatrixIO.readMatrix(at: URL(fileURLWithPath: path("Z.npz"))).matrix == p.matrix)
+        let sizes = try [path("A.npz"), path("Z.npz")].map { try FileManager.default.attributesOfItem(atPath: $0)[.size] as! Int }
+        #expect(sizes[1] < sizes[0], "\(sizes)")
 
         for run in ["g1", "g2"] {
             let g = try CLI.run(["generate", "--rows", "50", "--cols", "20", "--density", "0.2", "--seed", "9", "-o", path(run)])
