@@ -208,6 +208,27 @@ struct ServiceTests {
         #expect(try await h.call("POST", "/v1/jobs", json: solveRequest(a, y)).status == 202)
     }
 
+    /// Cancelling a queued job leaves the jobs already started out of the queue's depth (they had counted as
+    /// waiting again, and new submissions were refused as over the limit).
+    @Test func cancellingAQueuedJobKeepsTheDepth() async throws {
+        let h = try await ServiceHarness.start { $0.workers = 1; $0.queueLimit = 2; $0.solve = standInSolver(iterations: 2000) }
+        defer { Task { await h.stop() } }
+        let (a, y) = smallProblem(seed: 9)
+        for _ in 0..<3 {
+            let id = try #require(try await h.call("POST", "/v1/jobs", json: solveRequest(a, y)).json["id"] as? String)
+            _ = try await h.waitState(id, "running")
+            #expect(try await h.call("DELETE", "/v1/jobs/\(id)").status == 202)
+            _ = try await h.waitFinished(id)
+        }
+        let long = try #require(try await h.call("POST", "/v1/jobs", json: solveRequest(a, y)).json["id"] as? String)
+        _ = try await h.waitState(long, "running")
+        let waiting = try #require(try await h.call("POST", "/v1/jobs", json: solveRequest(a, y)).json["id"] as? String)
+        #expect(try await h.call("DELETE", "/v1/jobs/\(waiting)").status == 200)
+        let next = try await h.call("POST", "/v1/jobs", json: solveRequest(a, y))
+        #expect(next.status == 202, "\(next.text)")
+        for id in [long, try #require(next.json["id"] as? String)] { _ = try await h.call("DELETE", "/v1/jobs/\(id)") }
+    }
+
     /// Each bad request gets its status, code and a precise message, and the server keeps serving.
     @Test func errorsAreAnsweredPrecisely() async throws {
         let logLines = LogLines()

@@ -49,6 +49,58 @@ import _TestSupport
         #expect(try await h.waitFinished(id).json["status"] as? String == "cancelled")
     }
 
+    /// A DELETE of a running job is on disk before the solver stops (a solver inside a factorization may not look at
+    /// the flag for minutes): a crash meanwhile brings the job back cancelled, not running again.
+    @Test func cancelOfARunningJobIsSaved() async throws {
+        let held = Gate()
+        // Ignores cancellation until released, as a factorization would.
+        let solver: SolveFunction = { problem, options, control throws(SolverError) in
+            held.wait(cancellation: CancellationFlag())
+            return try standInSolver(iterations: 1)(problem, options, control)
+        }
+        let h = try await ServiceHarness.start { $0.workers = 1; $0.solve = solver }
+        defer { Task { await h.stop() } }
+        let (a, y) = smallProblem(seed: 23)
+        let id = try #require(try await h.call("POST", "/v1/jobs", json: solveRequest(a, y)).json["id"] as? String)
+        _ = try await h.waitState(id, "running")
+        #expect(try await h.call("DELETE", "/v1/jobs/\(id)").status == 202)
+        let onDisk = try JSONSerialization.jsonObject(with: Data(contentsOf: jobsFolder(h.directory).appendingPathComponent("\(id).json"))) as? [String: Any]
+        #expect(onDisk?["state"] as? String == "running" && onDisk?["cancelRequested"] as? Bool == true, "\(String(describing: onDisk))")
+        held.release()
+        #expect(try await h.waitFinished(id).json["status"] as? String == "cancelled")
+    }
+
+    /// A job the server died during on each of its runs is not re-queued forever: the third time it is interrupted.
+    @Test func aJobThatKeepsCrashingTheServerIsNotRunAgain() async throws {
+        let dir = Fixtures.temporaryDirectory()
+        let first = try await ServiceHarness.start(directory: dir) { $0.solve = standInSolver(iterations: 1) }
+        let (a, y) = smallProblem(seed: 24)
+        var ids: [String] = []
+        for _ in 0..<2 {
+            let id = try #require(try await first.call("POST", "/v1/jobs", json: solveRequest(a, y)).json["id"] as? String)
+            #expect(try await first.waitFinished(id).json["status"] as? String == "succeeded")
+            ids.append(id)
+        }
+        await first.stop()
+        // As a crash during the run would leave them: running, after 2 and after 3 attempts.
+        for (id, attempts) in zip(ids, [2, 3]) {
+            let file = jobsFolder(dir).appendingPathComponent("\(id).json")
+            var record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+            record["state"] = "running"
+            record["attempts"] = attempts
+            record["hasResult"] = false
+            for key in ["finishedAt", "report"] { record.removeValue(forKey: key) }
+            try JSONSerialization.data(withJSONObject: record).write(to: file)
+        }
+        let second = try await ServiceHarness.start(directory: dir) { $0.solve = standInSolver(iterations: 1) }
+        defer { Task { await second.stop() } }
+        let rerun = try await second.waitFinished(ids[0])
+        #expect(rerun.json["status"] as? String == "succeeded" && rerun.json["attempts"] as? Int == 3, "\(rerun.text)")
+        let stopped = try await second.waitFinished(ids[1])
+        #expect(stopped.json["status"] as? String == "interrupted", "\(stopped.text)")
+        #expect((stopped.json["error"] as? [String: Any])?["code"] as? String == "crashed_repeatedly", "\(stopped.text)")
+    }
+
     /// What a power loss before the background flush can leave: a result file cut short, a record file
     /// empty. Both jobs run again after the restart (same x); an intact finished job keeps its result
     /// without running again; temporary files and files of jobs that no longer exist are removed.

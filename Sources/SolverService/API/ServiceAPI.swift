@@ -326,7 +326,20 @@ struct ServiceAPI: HTTPHandler {
             let saved: Bool = await BlockingIO.run { (try? store.save(record)) != nil }
             if !saved { throw ServiceError(.internalServerError, "storage_error", "the job was cancelled but its state could not be saved") }
             return json(.ok, JobResource(JobView(record: record)))
-        case let .stopping(view):
+        case let .stopping(view, record, job):
+            // The request is saved (through the job, never after its final record) so that a crash before the
+            // solver stops brings the job back cancelled, not running again.
+            if let job {
+                let store = self.store
+                let saved: Bool = await BlockingIO.run {
+                    var ok = true
+                    job.recordCancelRequest { ok = (try? store.save(record, durability: .processCrash)) != nil }
+                    return ok
+                }
+                if !saved {
+                    throw ServiceError(.internalServerError, "storage_error", "the job is stopping but the cancellation could not be saved")
+                }
+            }
             return json(.accepted, JobResource(view))
         case let .unchanged(view):
             return json(.ok, JobResource(view))

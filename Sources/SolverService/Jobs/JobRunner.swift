@@ -20,7 +20,9 @@ enum JobRunner {
         // job as queued, and a crash before then leaves it queued on disk, to run again — nothing of it was seen.
         DispatchQueue.global().asyncAfter(deadline: .now() + runningRecordDelay) { [r] in
             job.recordRunning {
-                do { try store.save(r, durability: .processCrash) } catch {
+                var running = r
+                running.cancelRequested = running.cancelRequested || job.isCancelledByUser
+                do { try store.save(running, durability: .processCrash) } catch {
                     settings.logger.error("job \(r.id): cannot save the running state: \(error)")
                 }
             }
@@ -90,7 +92,7 @@ enum JobRunner {
         if let cap = settings.jobTimeLimit { limit = min(limit ?? cap, cap) }
         let control = SolveControl(progress: { p in job.progress.withLock { $0 = p } }, cancellation: job.cancellation, timeLimit: limit)
         let solution = try settings.solve(input.problem, input.options.solver, control)
-        if job.isShutdown, solution.report.stopReason == .cancelled {
+        if job.requeuesOnStop, solution.report.stopReason == .cancelled {
             r.state = .queued
             return
         }
@@ -108,12 +110,12 @@ enum JobRunner {
             c = try input.a.product(input.spec.kind, with: input.b, options: options)
         } catch .cancelled {
             // Stopped within a row (or a block of the mirror) by a DELETE, or by a shutdown (which re-queues the job).
-            r.state = job.isShutdown ? .queued : .cancelled
+            r.state = job.requeuesOnStop ? .queued : .cancelled
             if r.state == .cancelled { r.note = "cancelled during the multiply" }
             return
         }
         // A cancel (or shutdown) that arrived after the last check discards the result.
-        if job.isShutdown { r.state = .queued; return }
+        if job.requeuesOnStop { r.state = .queued; return }
         if job.cancellation.isCancelled {
             r.state = .cancelled
             r.note = "cancelled after the multiply had finished; its result was discarded"

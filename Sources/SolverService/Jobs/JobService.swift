@@ -75,12 +75,40 @@ final class RunningJob: Sendable {
         }
     }
 
+    /// Saves the record with the client's cancel request (`save`) when the running state is already on disk,
+    /// and never after the final record: while the running record is still pending, its own save carries the
+    /// request (see `JobRunner.run`); once the solve has finished, the final record says what happened.
+    func recordCancelRequest(_ save: () -> Void) {
+        while true {
+            let (exchanged, current) = recording.compareExchange(expected: Recording.saved, desired: Recording.saving,
+                                                                 ordering: .acquiringAndReleasing)
+            if exchanged {
+                save()
+                recording.store(Recording.saved, ordering: .releasing)
+                return
+            }
+            if current != Recording.saving { return }
+            usleep(100)
+        }
+    }
+
+    /// A client asked to cancel (DELETE): the solve stops, and is reported cancelled even if a shutdown follows.
+    private let cancelledByUser = Atomic<Bool>(false)
+    var isCancelledByUser: Bool { cancelledByUser.load(ordering: .acquiring) }
+    func cancelByUser() {
+        cancelledByUser.store(true, ordering: .releasing)
+        cancellation.cancel()
+    }
+
     /// The server is shutting down: a cancelled solve is re-queued, not reported cancelled.
     var isShutdown: Bool { stopping.load(ordering: .relaxed) }
     func shutdown() {
         stopping.store(true, ordering: .relaxed)
         cancellation.cancel()
     }
+
+    /// A stopped solve goes back to the queue: the server is shutting down and no client cancelled it.
+    var requeuesOnStop: Bool { isShutdown && !isCancelledByUser }
 }
 
 /// A job as the API shows it: its record and, while it runs, the latest progress sample.
@@ -132,6 +160,9 @@ actor JobService {
 
     var queueDepth: Int { queue.count - queueHead }
 
+    /// Runs of a job the server may die during before recovery stops re-queueing it (`crashed_repeatedly`).
+    static let maxRunAttempts = 3
+
     // MARK: - Recovery
 
     /// Loads the jobs on disk: queued ones are queued again, running ones re-queued or marked
@@ -147,6 +178,14 @@ actor JobService {
                     r.state = .cancelled
                     r.finishedAt = Date()
                     r.note = "cancelled: the server stopped while the cancellation was in progress"
+                } else if r.attempts >= Self.maxRunAttempts {
+                    // The server stopped during every run of this job: it may be what stops it (a native crash, the
+                    // OOM killer). Running it again on every start would take the server down with it each time.
+                    r.state = .interrupted
+                    r.finishedAt = Date()
+                    r.error = ErrorRecord(code: "crashed_repeatedly",
+                                          message: "the server stopped while this job was running in each of its \(r.attempts) attempts, so it is not run again; check the server's log and memory budget (--max-memory) before resubmitting it")
+                    interrupted += 1
                 } else if settings.recovery == .requeue {
                     r.state = .queued
                     r.startedAt = nil
@@ -266,8 +305,10 @@ actor JobService {
     enum CancelOutcome {
         /// A queued job, now cancelled: the caller persists the record before answering.
         case cancelled(JobRecord)
-        /// A running job, asked to stop; its solver thread records the outcome.
-        case stopping(JobView)
+        /// A running job, asked to stop; its solver thread records the outcome. The caller saves the request
+        /// through the job (`RunningJob.recordCancelRequest`), so that a crash before the solver stops does not
+        /// bring the job back as running.
+        case stopping(JobView, JobRecord, RunningJob?)
         /// Already cancelled (idempotent).
         case unchanged(JobView)
     }
@@ -280,8 +321,10 @@ actor JobService {
             r.cancelRequested = true
             r.finishedAt = Date()
             records[id] = r
-            queue.removeAll { $0 == id }  // also compacts the consumed prefix
+            // Drop the consumed prefix first: with queueHead reset, jobs already started would count as waiting.
+            queue.removeFirst(queueHead)
             queueHead = 0
+            queue.removeAll { $0 == id }
             if let input = prepared.removeValue(forKey: id) { preparedNNZ -= input.nnz }
             stats.finished[.cancelled, default: 0] += 1
             notifyWaiters(id)
@@ -289,8 +332,8 @@ actor JobService {
         case .running:
             r.cancelRequested = true
             records[id] = r
-            running[id]?.cancellation.cancel()
-            return .stopping(view(of: r))
+            running[id]?.cancelByUser()
+            return .stopping(view(of: r), r, running[id])
         case .cancelled:
             return .unchanged(JobView(record: r))
         case .succeeded, .failed, .interrupted:
