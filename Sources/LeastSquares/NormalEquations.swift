@@ -93,7 +93,10 @@ public enum NormalEquations {
                 let cholesky = try CholeskyFactorization(gramOf: f, shift: λ2, budget: remaining, what: gram)
                 diagnostics += cholesky.warnings.filter { !$0.contains("not positive definite") }
                 let rcond = cholesky.reciprocalCondition
-                let singular = !cholesky.isPositiveDefinite || rcond <= Double.ulpOfOne
+                // With λ₂ > 0 the shifted Gram matrix is positive definite: a factor CHOLMOD completed is used, however
+                // small the diagonal's rcond estimate (a zero column next to a large one gives ~λ₂/‖a‖², an exact
+                // factor); the report then warns about the digits. Without the shift, rcond ≤ eps means rank deficiency.
+                let singular = !cholesky.isPositiveDefinite || (λ2 == 0 && rcond <= Double.ulpOfOne)
                 if singular {
                     let detail = cholesky.isPositiveDefinite
                         ? String(format: "the factor's diagonal gives rcond ≈ %.2g ≤ eps", rcond)
@@ -101,7 +104,8 @@ public enum NormalEquations {
                     let advice = λ2 == 0
                         ? "A is rank-deficient (\(dual ? "A·Aᵀ" : "AᵀA") is singular); use --solver qr for the rank-revealing minimum-norm solution, or add --l2 λ > 0"
                         : "λ₂ = \(λ2) is too small to make \(gram) numerically positive definite; use --solver qr or a larger --l2"
-                    throw SparseError.suiteSparse(routine: "cholmod_l_factorize_p", status: Int(1), reason: "\(gram) is not positive definite (\(detail)): \(advice)")
+                    let what = cholesky.isPositiveDefinite ? "numerically singular" : "not positive definite"
+                    throw SparseError.suiteSparse(routine: "cholmod_l_factorize_p", status: Int(1), reason: "\(gram) is \(what) (\(detail)): \(advice)")
                 }
                 diagnostics.append(String(format: "nnz(L) = %.0f; rcond(%@) ≈ %.2g (estimate from the factor's diagonal)", cholesky.factorNonzeros, gram, rcond))
                 if rcond < Double.ulpOfOne.squareRoot() {

@@ -43,10 +43,12 @@ public enum StopReason: String, Sendable, Codable, CustomStringConvertible {
     case cancelled
 
     /// True when the solver reached its tolerance (CLI exit 0), false for limits and cancellation (exit 3).
+    /// `conditionLimit` is a limit: LSQR/LSMR stopped because cond(Ā) outgrew conlim, and x may be far from the
+    /// least-squares solution (scipy's istop 3 and 6, which it reports as a warning).
     public var converged: Bool {
         switch self {
-        case .zeroSolution, .residualTolerance, .optimalityTolerance, .dualityGap, .objectiveStalled, .exact, .conditionLimit: return true
-        case .iterationLimit, .timeLimit, .cancelled: return false
+        case .zeroSolution, .residualTolerance, .optimalityTolerance, .dualityGap, .objectiveStalled, .exact: return true
+        case .conditionLimit, .iterationLimit, .timeLimit, .cancelled: return false
         }
     }
 
@@ -57,7 +59,7 @@ public enum StopReason: String, Sendable, Codable, CustomStringConvertible {
         case .optimalityTolerance: return "The least-squares solution is good enough, given atol"
         case .dualityGap: return "The duality gap is below the tolerance"
         case .objectiveStalled: return "The relative objective decrease per epoch is below the tolerance"
-        case .conditionLimit: return "The estimate of cond(Abar) has exceeded conlim"
+        case .conditionLimit: return "The estimate of cond(Abar) has exceeded conlim: x may be inaccurate; raise conlim (.infinity: no limit) or scale the columns"
         case .exact: return "Solved exactly by a sparse factorization"
         case .iterationLimit: return "The iteration limit has been reached"
         case .timeLimit: return "The time limit has been reached"

@@ -16,7 +16,7 @@ struct LSQ: AsyncParsableCommand {
           1    bad input: missing/unreadable file, bad format, shape mismatch,
                over the memory budget
           2    usage error (unknown option, bad value)
-          3    stopped at an iteration, epoch or time limit before the tolerance
+          3    stopped at an iteration, epoch, time or condition (--conlim) limit before the tolerance
           130  interrupted (Ctrl-C)
         """,
         version: "0.1.0",

@@ -34,7 +34,7 @@ struct SolveCommand: AsyncParsableCommand {
     @Option(help: "Wall-clock limit in seconds.") var timeLimit: Double?
     @Option(help: "Seed for random orders and sampling.") var seed: UInt64 = 0
     @Option(help: "Warm start x0 (length n).") var x0: String?
-    @Option(help: "LSQR/LSMR condition limit.") var conlim: Double = 1e8
+    @Option(help: "LSQR/LSMR condition limit: stop (exit 3) when cond(Ā) appears larger; inf for none.") var conlim: Double = 1e8
     @Flag(help: "LSQR/LSMR: scale columns to unit norm (Jacobi preconditioning).") var precondition = false
     @Option(help: "CD order: cyclic or random.") var cdOrder: String = "cyclic"
     @Option(help: "SGD schedule: constant, invscaling or adagrad.") var learningRate: String = "adagrad"

@@ -199,6 +199,7 @@ enum KrylovBehaviour {
         let sl = try LeastSquaresSolver.solve(ill, options: o)
         #expect(sl.report.stopReason == .conditionLimit, "\(kind): \(sl.report.stopReason), cond ≈ \(String(describing: sl.report.conditionEstimate))")
         #expect((sl.report.conditionEstimate ?? 0) > 1e3)
+        #expect(!sl.report.stopReason.converged)  // a limit: the CLI exits 3
     }
 
     static func invalidInput(_ kind: SolverKind) throws {

@@ -89,6 +89,19 @@ struct NormalEquationsTests {
         let s = try LeastSquaresSolver.solve(ridge, options: Self.options())
         let qr = try SparseQR.solve(ridge, options: SolverOptions(), control: .none)
         #expect(relativeError(s.x, qr.x) < 1e-8, "\(relativeError(s.x, qr.x))")
+
+        // λ₂ > 0 keeps the system positive definite however small the diagonal's rcond: a zero column beside a
+        // 1e4 one (rcond ≈ 1e-17) is solved, with a warning, not refused — also when auto picks the normal equations.
+        let spread = try CSRMatrix(COOMatrix(rowCount: 2, columnCount: 2, rows: [0] as [Int], columns: [0], values: [1e4]))
+        let tiny = try LeastSquaresProblem(matrix: spread, rhs: [1, 1], regularization: Regularization(l2: 1e-9))
+        for solver in [SolverKind.normal, .auto] {
+            var o = Self.options()
+            o.solver = solver
+            let t = try LeastSquaresSolver.solve(tiny, options: o)
+            #expect(t.report.solver == .normal)
+            #expect(abs(t.x[0] - 1e4 / (1e8 + 1e-9)) < 1e-18 && t.x[1] == 0, "\(t.x)")
+            #expect(t.report.diagnostics.contains { $0.contains("ill-conditioned") }, "\(t.report.diagnostics)")
+        }
     }
 
     @Test("the memory budget refuses the copy, then AMD's pattern of AᵀA, with figures; METIS only with room to spare")
