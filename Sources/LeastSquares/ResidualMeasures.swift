@@ -4,7 +4,7 @@ import SparseTensor
 /// The quantities every solver of this file group reports, recomputed at the returned x
 /// (so the report never relies on a recurrence's running estimate):
 /// ```
-/// r = W^½·(y − A·x)                 residualNorm   = ‖r‖₂
+/// r = W^½·(y − A·x)                 residualNorm   = ‖y − A·x‖₂ (unweighted, as every solver reports it)
 /// g = Aᵀ·W^½·r − λ₂·x               optimalityNorm = ‖g‖₂   (the gradient of −f; 0 at the optimum)
 /// f = ½‖r‖² + ½λ₂‖x‖²               objective (λ₁ = 0 for these solvers)
 /// ```
@@ -26,16 +26,18 @@ struct ResidualMeasures {
         // r = W^½·(y − A·x)
         var r = rows.gather(x)
         for i in 0..<m { r[i] = problem.rhs[i] - r[i] }
+        let unweightedNorm = DenseVector.norm(r)
         if let s { for i in 0..<m { r[i] *= s[i] } }
         // g = Aᵀ·W^½·r − λ₂·x
         var t = r
         if let s { for i in 0..<m { t[i] *= s[i] } }
         var g = columns.map { $0.gather(t) } ?? rows.scatter(t)
         if λ2 > 0 { for j in 0..<g.count { g[j] -= λ2 * x[j] } }
-        residualNorm = DenseVector.norm(r)
+        let weightedNorm = DenseVector.norm(r)
+        residualNorm = unweightedNorm
         optimalityNorm = DenseVector.norm(g)
         let xnorm = DenseVector.norm(x)
-        objective = 0.5 * residualNorm * residualNorm + 0.5 * λ2 * xnorm * xnorm
+        objective = 0.5 * weightedNorm * weightedNorm + 0.5 * λ2 * xnorm * xnorm
         nnzX = x.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
         var frobenius = 0.0
         if let w = problem.sampleWeights {
@@ -43,7 +45,7 @@ struct ResidualMeasures {
         } else {
             for v in rows.values { frobenius += v * v }
         }
-        let scale = frobenius.squareRoot() * residualNorm
+        let scale = frobenius.squareRoot() * weightedNorm
         relativeOptimality = scale > 0 ? optimalityNorm / scale : 0
     }
 }

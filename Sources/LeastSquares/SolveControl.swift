@@ -7,6 +7,8 @@ import Synchronization
 public struct SolverProgress: Sendable, Codable {
     public var iteration: Int
     public var objective: Double
+    /// ‖y − A·x‖ at the sample; with sample weights, iterative solvers send the weighted ‖W^½(y − A·x)‖ their
+    /// iterations track (the final `SolveReport.residualNorm` is always unweighted).
     public var residualNorm: Double
     public var elapsedSeconds: Double
     /// Fraction of the iteration/epoch limit done, when meaningful (0…1).

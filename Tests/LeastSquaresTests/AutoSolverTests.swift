@@ -70,4 +70,17 @@ struct AutoSolverTests {
         #expect(solution.report.solver == .cd)
         #expect(solution.report.choiceReason.hasPrefix("auto: λ₁ = 0.2 > 0"))
     }
+
+    @Test("with sample weights every solver reports the same, unweighted ‖y − A·x‖", arguments: [SolverKind.qr, .normal, .lsqr, .lsmr, .cd, .sgd])
+    func residualNormIsUnweighted(solver: SolverKind) throws {
+        // The second row has weight 0: x = 0 minimises the weighted objective, and ‖y − A·x‖ = 100.
+        let a = try CSRMatrix(COOMatrix(rowCount: 2, columnCount: 1, rows: [0, 1] as [Int], columns: [0, 0], values: [1, 1]))
+        let p = try LeastSquaresProblem(matrix: a, rhs: [0, 100], sampleWeights: [1, 0])
+        var o = SolverOptions()
+        o.solver = solver
+        let s = try LeastSquaresSolver.solve(p, options: o)
+        #expect(abs(s.x[0]) < 1e-6, "\(solver): x = \(s.x)")
+        #expect(abs(s.report.residualNorm - DenseVector.norm(p.residual(s.x))) < 1e-9, "\(solver): \(s.report.residualNorm)")
+        #expect(abs(s.report.residualNorm - 100) < 1e-4, "\(solver): \(s.report.residualNorm)")
+    }
 }
