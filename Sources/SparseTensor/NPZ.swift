@@ -47,9 +47,12 @@ enum NPZ {
         var expected = Int.max
         do {
             _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
-                if bytes.count < expected {
-                    bytes.append(contentsOf: chunk.prefix(expected - bytes.count))
+                // More data than the header declares: refused at once, not inflated to the end (a few hundred MB of
+                // deflated zeros would otherwise keep a core busy for minutes).
+                if chunk.count > expected - bytes.count {
+                    throw SparseError.malformedFile(file: name, line: 0, reason: "\(what): the entry holds more than the \(expected) bytes its .npy header declares")
                 }
+                bytes.append(contentsOf: chunk)
                 if header == nil, bytes.count >= 12 {
                     let headerEnd: Int
                     if bytes[6] == 1 { headerEnd = 10 + (Int(bytes[8]) | Int(bytes[9]) << 8) } else {
@@ -65,6 +68,9 @@ enum NPZ {
                         try budget.check(total, for: "reading \(name) (\(what) of shape \(h.shape))")
                         header = h
                         expected = Int(total)
+                        if bytes.count > expected {
+                            throw SparseError.malformedFile(file: name, line: 0, reason: "\(what): the entry holds more than the \(expected) bytes its .npy header declares")
+                        }
                         bytes.reserveCapacity(expected)
                     }
                 }

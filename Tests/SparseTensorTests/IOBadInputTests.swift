@@ -259,6 +259,24 @@ struct IOBadInputTests {
          ("format", "|S\(format.utf8.count)", [], Array(format.utf8))]
     }
 
+    @Test("npz: an entry holding more than its .npy header declares is refused at its first surplus chunk (a zip bomb)")
+    func npzSurplus() throws {
+        let dir = ScratchDirectory()
+        let url = dir.file("bomb.npz")
+        let zeros = [UInt8](repeating: 0, count: 64 << 20)
+        try NPZ.writeArchive(to: url, compressed: true) { (add) throws(SparseError) in
+            for (key, descr, shape, bytes) in Self.csrArrays() where key != "format" {
+                try bytes.typedBytes { (raw) throws(SparseError) in try add(key, descr, shape, raw) }
+            }
+            // 'format' declares 3 bytes and holds 64 MB of deflated zeros.
+            try zeros.typedBytes { (raw) throws(SparseError) in try add("format", "|S3", [], raw) }
+        }
+        let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? .max
+        #expect(size < 1 << 20)
+        let error = expectSparseError { () throws(SparseError) in _ = try MatrixIO.readMatrix(at: url) }
+        #expect(error.map { "\($0)".contains("array 'format': the entry holds more than the") } == true, "\(String(describing: error))")
+    }
+
     @Test("npz: the valid baseline reads")
     func npzBaseline() throws {
         let dir = ScratchDirectory()
