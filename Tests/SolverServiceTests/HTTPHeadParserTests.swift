@@ -195,6 +195,9 @@ struct ChunkedDecoderTests {
             let (o, _, d) = try decodeAll(body, split: split)
             #expect(o == out && d, "split \(split)")
         }
+        // Sizes padded with zeros (as some proxies send them) are sizes, however many zeros.
+        let (padded, _, paddedDone) = try decodeAll("0000000000000000004\r\nWiki\r\n00000000000000000000\r\n\r\n")
+        #expect(String(decoding: padded, as: UTF8.self) == "Wiki" && paddedDone)
     }
 
     @Test func refusesMalformedChunks() {
@@ -204,7 +207,8 @@ struct ChunkedDecoderTests {
             ("3\r\nabcd\r\n0\r\n\r\n", 400),             // data longer than declared
             ("3\nabc\r\n0\r\n\r\n", 400),                // bare LF
             ("3 x\r\nabc\r\n0\r\n\r\n", 400),            // junk after the size
-            ("1000000000000000\r\n", 413),               // 16 hex digits
+            ("1000000000000000\r\n", 413),               // 16 significant hex digits
+            ("00X\r\nabc\r\n0\r\n\r\n", 400),            // not hex, after zeros
             ("401\r\n", 413),                            // over the 1 KiB limit in this test
         ]
         for (text, status) in cases {

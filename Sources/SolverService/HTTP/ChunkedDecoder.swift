@@ -107,7 +107,8 @@ public struct ChunkedDecoder: Sendable {
         // chunk-size [ BWS ";" chunk-ext ]: the extensions are ignored.
         let sizePart = line.prefix { $0 != 59 && $0 != 32 && $0 != 9 }
         guard !sizePart.isEmpty else { throw HTTPParseError(.badRequest, "missing chunk size") }
-        guard sizePart.count <= 15 else { throw HTTPParseError(.contentTooLarge, "chunk size has more than 15 hex digits") }
+        // Leading zeros are allowed (RFC 9112 §7.1) and do not count towards the 15 significant digits (2⁶⁰).
+        let digits = sizePart.drop { $0 == 0x30 }
         var size = 0
         for d in sizePart {
             let v: Int
@@ -117,8 +118,9 @@ public struct ChunkedDecoder: Sendable {
             case 0x61...0x66: v = Int(d - 0x61 + 10)
             default: throw HTTPParseError(.badRequest, "invalid chunk size '\(String(decoding: sizePart, as: UTF8.self).prefix(32))': expected hex digits")
             }
-            size = size * 16 + v
+            if digits.count <= 15 { size = size * 16 + v }
         }
+        guard digits.count <= 15 else { throw HTTPParseError(.contentTooLarge, "chunk size has more than 15 significant hex digits") }
         let rest = line.dropFirst(sizePart.count).drop { $0 == 32 || $0 == 9 }
         if let f = rest.first, f != 59 { throw HTTPParseError(.badRequest, "malformed chunk extension") }
         if size == 0 {
