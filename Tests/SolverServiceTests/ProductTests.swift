@@ -33,6 +33,10 @@ struct ProductTests {
             let mtx = try await h.call("GET", "/v1/jobs/\(id)/result", headers: [("Accept", "text/x-matrix-market")])
             #expect(mtx.text.hasPrefix("%%MatrixMarket matrix coordinate real general\n\(expected.rowCount) \(expected.columnCount) \(expected.nnz)\n"))
             #expect(try await h.call("GET", "/v1/jobs/\(id)/solution").status == 404)
+            // A format the product does not come in is refused (it was answered as JSON), one it does is served.
+            let npy = try await h.call("GET", "/v1/jobs/\(id)/result?format=npy")
+            #expect(npy.status == 406 && npy.errorCode == "not_acceptable", "\(npy.text)")
+            #expect(try await h.call("GET", "/v1/jobs/\(id)/result?format=mtx").text.hasPrefix("%%MatrixMarket"))
         }
     }
 

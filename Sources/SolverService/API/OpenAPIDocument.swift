@@ -1113,7 +1113,7 @@ enum OpenAPIDocument {
       "post": {
         "operationId": "submitSolve",
         "summary": "Submit a solve job.",
-        "description": "JSON, or an upload: Matrix Market (y as a multipart part), SVMlight (labels are y) or .npz (y inside, or as a part). multipart/form-data parts: A (file; format from its Content-Type or file-name extension), y (JSON array or one number per line), options (JSON object). Send Expect: 100-continue for large uploads; chunked transfer encoding is accepted.",
+        "description": "JSON, or an upload: SVMlight as the raw body (its labels are y), or multipart/form-data with A as Matrix Market, SVMlight or .npz and y as a part (Matrix Market and .npz carry no y, so they are not accepted as a raw body). multipart/form-data parts: A (file; format from its Content-Type or file-name extension), y (JSON array or one number per line), options (JSON object). Send Expect: 100-continue for large uploads; chunked transfer encoding is accepted.",
         "parameters": [
           {
             "name": "solver",
@@ -1226,19 +1226,7 @@ enum OpenAPIDocument {
                 ]
               }
             },
-            "text/x-matrix-market": {
-              "schema": {
-                "type": "string",
-                "format": "binary"
-              }
-            },
             "application/x-svmlight": {
-              "schema": {
-                "type": "string",
-                "format": "binary"
-              }
-            },
-            "application/x-npz": {
               "schema": {
                 "type": "string",
                 "format": "binary"
@@ -1490,6 +1478,7 @@ enum OpenAPIDocument {
               "type": "string",
               "enum": [
                 "dense",
+                "json",
                 "sparse",
                 "mtx",
                 "npy"
@@ -1590,6 +1579,7 @@ enum OpenAPIDocument {
               "type": "string",
               "enum": [
                 "dense",
+                "json",
                 "sparse",
                 "mtx",
                 "npy"

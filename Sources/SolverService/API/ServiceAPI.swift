@@ -364,7 +364,11 @@ struct ServiceAPI: HTTPHandler {
             requested = media
         }
         let offers = r.kind == .solve ? ResultEncoding.solutionOffers : ResultEncoding.productOffers
-        guard let media = requested.flatMap({ offers.contains($0) ? $0 : nil }) ?? MediaType.negotiate(head.headers["Accept"], offers: offers) else {
+        // A format= the result does not come in is refused, not answered in another format.
+        if let requested, !offers.contains(requested) {
+            throw ServiceError(.notAcceptable, "not_acceptable", "a \(r.kind == .solve ? "solution" : "product") is not available as \(requested); offered: \(offers.joined(separator: ", "))")
+        }
+        guard let media = requested ?? MediaType.negotiate(head.headers["Accept"], offers: offers) else {
             throw ServiceError(.notAcceptable, "not_acceptable", "none of the accepted types is available; offered: \(offers.joined(separator: ", "))")
         }
         let store = self.store
