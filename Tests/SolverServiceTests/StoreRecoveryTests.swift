@@ -70,6 +70,23 @@ import _TestSupport
         #expect(try await h.waitFinished(id).json["status"] as? String == "cancelled")
     }
 
+    /// A body that cannot be spooled (no room, or no directory to write it to) is answered 507, not dropped.
+    @Test func unspoolableBodyIs507() async throws {
+        let h = try await ServiceHarness.start { $0.workers = 1; $0.limits.memoryBodyBytes = 1024; $0.solve = standInSolver(iterations: 1) }
+        defer { Task { await h.stop() } }
+        let incoming = h.directory.appendingPathComponent("incoming")
+        try? FileManager.default.removeItem(at: incoming)
+        try Data("not a directory".utf8).write(to: incoming)  // root ignores permissions; a file in the way does not
+        let (a, y) = smallProblem(rows: 60, columns: 10, seed: 25)
+        let body = try JSONSerialization.data(withJSONObject: solveRequest(a, y))
+        #expect(body.count > 1024)
+        let r = try await h.call("POST", "/v1/jobs", body: body, headers: [("Content-Type", "application/json")])
+        #expect(r.status == 507 && r.errorCode == "insufficient_storage" && r.errorMessage.contains("incoming"), "\(r.status) \(r.text)")
+        try FileManager.default.removeItem(at: incoming)
+        try FileManager.default.createDirectory(at: incoming, withIntermediateDirectories: true)
+        #expect(try await h.call("POST", "/v1/jobs", body: body, headers: [("Content-Type", "application/json")]).status == 202)
+    }
+
     /// A job the server died during on each of its runs is not re-queued forever: the third time it is interrupted.
     @Test func aJobThatKeepsCrashingTheServerIsNotRunAgain() async throws {
         let dir = Fixtures.temporaryDirectory()

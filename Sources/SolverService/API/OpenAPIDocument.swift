@@ -979,6 +979,16 @@ enum OpenAPIDocument {
           }
         }
       },
+      "InsufficientStorage": {
+        "description": "The body could not be spooled to disk (the data directory is full or not writable).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
       "RequestLineTooLong": {
         "description": "The request line is too long.",
         "content": {
@@ -1249,6 +1259,9 @@ enum OpenAPIDocument {
           },
           "413": {
             "$ref": "#/components/responses/BodyTooLarge"
+          },
+          "507": {
+            "$ref": "#/components/responses/InsufficientStorage"
           },
           "414": {
             "$ref": "#/components/responses/RequestLineTooLong"
@@ -1678,6 +1691,9 @@ enum OpenAPIDocument {
           },
           "413": {
             "$ref": "#/components/responses/BodyTooLarge"
+          },
+          "507": {
+            "$ref": "#/components/responses/InsufficientStorage"
           },
           "414": {
             "$ref": "#/components/responses/RequestLineTooLong"

@@ -46,6 +46,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
         case 501: return "not_implemented"
         case 503: return "unavailable"
         case 505: return "http_version_not_supported"
+        case 507: return "insufficient_storage"
         default: return status.code >= 500 ? "internal_error" : "error"
         }
     }

@@ -82,7 +82,13 @@ struct HTTPConnection {
             clock.set(.writing, timeout: limits.writeTimeout)
             try await channel.write(Data("HTTP/1.1 100 Continue\r\n\r\n".utf8))
         }
-        let body = try await readBody(head)
+        let body: HTTPBody
+        do {
+            body = try await readBody(head)
+        } catch let e as BodySink.StorageError {
+            throw Failure.refused(HTTPParseError(.insufficientStorage, "the server cannot store the request body: \(e.reason)"),
+                                  path: String(head.path.prefix(200)))
+        }
         defer {
             if case let .file(url, _) = body { try? FileManager.default.removeItem(at: url) }
         }
@@ -239,7 +245,13 @@ struct HTTPConnection {
 }
 
 /// Where body bytes go as they arrive: memory up to `memoryBodyBytes`, then a spool file (synced at the end).
+/// A spool file that cannot be created or written (disk full, unwritable directory) throws `StorageError`,
+/// which the connection answers with 507 instead of dropping the request unanswered.
 struct BodySink {
+    struct StorageError: Error {
+        let reason: String
+    }
+
     private var memory = Data()
     private var file: FileHandle?
     private var url: URL?
@@ -258,16 +270,22 @@ struct BodySink {
     }
 
     private mutating func openFile() throws {
-        try FileManager.default.createDirectory(at: spoolDirectory, withIntermediateDirectories: true)
         let u = spoolDirectory.appendingPathComponent("upload-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: u.path, contents: nil) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: u.path])
-        }
-        url = u
-        file = try FileHandle(forWritingTo: u)
-        if !memory.isEmpty {
-            try file?.write(contentsOf: memory)
-            memory = Data()
+        do {
+            try FileManager.default.createDirectory(at: spoolDirectory, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: u.path, contents: nil) else {
+                throw StorageError(reason: "cannot create \(u.lastPathComponent) in \(spoolDirectory.path)")
+            }
+            url = u
+            file = try FileHandle(forWritingTo: u)
+            if !memory.isEmpty {
+                try file?.write(contentsOf: memory)
+                memory = Data()
+            }
+        } catch let e as StorageError {
+            throw e
+        } catch {
+            throw StorageError(reason: "cannot spool the body to \(spoolDirectory.path): \(error.localizedDescription)")
         }
     }
 
@@ -276,7 +294,9 @@ struct BodySink {
         count += bytes.count
         if file == nil, count > limits.memoryBodyBytes { try openFile() }
         if let file {
-            try file.write(contentsOf: bytes)
+            do { try file.write(contentsOf: bytes) } catch {
+                throw StorageError(reason: "cannot write the spooled body: \(error.localizedDescription)")
+            }
         } else {
             memory.append(contentsOf: bytes)
         }
@@ -285,7 +305,7 @@ struct BodySink {
     /// The body (a spooled file is closed, not yet fsynced: whoever keeps it syncs it).
     mutating func finish() throws -> HTTPBody {
         if let file, let url {
-            try file.close()
+            do { try file.close() } catch { throw StorageError(reason: "cannot close the spooled body: \(error.localizedDescription)") }
             self.file = nil
             return .file(url, length: count)
         }
