@@ -45,6 +45,17 @@ extension CholmodSparse {
     /// Used for W^½·A (storage = CSC of A, scale by rows), Aᵀ·W^½ (storage = CSR of A, whose lines
     /// are columns of Aᵀ: scale with `outerScale`), and the ridge matrix [W^½·A; √λ₂·I].
     /// The bytes (8-byte offsets and indices, 8-byte values) are checked against `budget` first.
+    /// `copyingColumns(ofRows:)` takes A's CSR and goes through A's CSC (a Swift copy that lives while
+    /// CHOLMOD's is filled): both copies are checked against `budget` before either is made.
+    static func copyingColumns(ofRows rows: CompressedStorage, innerScale: [Double]? = nil, appendingDiagonal δ: Double = 0,
+                               budget: MemoryBudget, what: String, context: CholmodContext) throws(SparseError) -> CholmodSparse {
+        let transposeBytes = StorageBytes.compressed(outer: rows.innerCount, nnz: Double(rows.nnz))
+        let cholmodBytes = StorageBytes.cholmod(outer: rows.innerCount, nnz: Double(rows.nnz + (δ > 0 ? rows.innerCount : 0)))
+        try budget.check(transposeBytes + cholmodBytes, for: what,
+                         detail: "A's columns (\(ByteCount.format(transposeBytes)), while they are copied) and CHOLMOD's 64-bit copy of them")
+        return try copying(rows.transposed(), innerScale: innerScale, appendingDiagonal: δ, budget: budget, what: what, context: context)
+    }
+
     static func copying(_ storage: CompressedStorage, innerScale: [Double]? = nil, outerScale: [Double]? = nil,
                         appendingDiagonal δ: Double = 0, budget: MemoryBudget, what: String,
                         context: CholmodContext) throws(SparseError) -> CholmodSparse {

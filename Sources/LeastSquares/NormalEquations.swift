@@ -77,7 +77,7 @@ public enum NormalEquations {
                 // F: primal F = AᵀW^½ (n × m, the CSR arrays of A with row i scaled by √wᵢ);
                 //    dual   F = W^½A  (m × n, the CSC of A with row i scaled by √wᵢ).
                 let f = dual
-                    ? try CholmodSparse.copying(rows.transposed(), innerScale: s, budget: budget, what: "W^½A for CHOLMOD", context: context)
+                    ? try CholmodSparse.copyingColumns(ofRows: rows, innerScale: s, budget: budget, what: "W^½A for CHOLMOD", context: context)
                     : try CholmodSparse.copying(rows, outerScale: s, budget: budget, what: "AᵀW^½ for CHOLMOD", context: context)
                 setupSeconds = clock.elapsed
                 // F stays alive, and cholmod_l_factorize_p also holds Fᵀ while it works: both count.

@@ -72,7 +72,7 @@ public enum SparseQR {
             func factorA(appending δ: Double = 0) throws(SparseError) -> QRFactorization {
                 let label = δ > 0 ? "[\(what); √λ₂·I]" : what
                 if m + (δ > 0 ? n : 0) > 2 * n { try OrderingBudget.checkAMD(.ata, of: problem.matrix, budget: remaining(), for: "the QR of \(label)") }
-                let copy = try CholmodSparse.copying(rows.transposed(), innerScale: s, appendingDiagonal: δ, budget: remaining(),
+                let copy = try CholmodSparse.copyingColumns(ofRows: rows, innerScale: s, appendingDiagonal: δ, budget: remaining(),
                                                      what: "\(label) for SPQR", context: context)
                 if setupSeconds == 0 { setupSeconds = clock.elapsed }
                 factorizations += 1

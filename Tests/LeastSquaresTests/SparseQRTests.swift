@@ -113,8 +113,14 @@ struct SparseQRTests {
             guard case let SolverError.sparse(.exceedsMemoryBudget(what, bytes, budget, _)) = error else { return false }
             return budget == 1000 && bytes > 1000 && what.contains("SPQR")
         }
-        // Room for the copy (and AMD's pattern) but not for R and H: SPQR's analysis bounds are quoted.
+        // Room for CHOLMOD's copy but not for A's columns as well, which exist while it is filled: refused first.
         let copy = StorageBytes.cholmod(outer: 200, nnz: Double(a.nnz))
+        #expect { try Self.solve(p, budget: Int(copy) + 1000) } throws: { error in
+            guard case let SolverError.sparse(.exceedsMemoryBudget(what, bytes, _, detail)) = error else { return false }
+            return what.contains("SPQR") && detail.contains("while they are copied")
+                && bytes >= copy + StorageBytes.compressed(outer: 200, nnz: Double(a.nnz))
+        }
+        // Room for the copies (and AMD's pattern) but not for R and H: SPQR's analysis bounds are quoted.
         #expect { try Self.solve(p, budget: Int(copy) + 100_000) } throws: { error in
             guard case let SolverError.sparse(.exceedsMemoryBudget(what, bytes, _, detail)) = error else { return false }
             return what.contains("QR factorization") && detail.contains("nnz(R) ≤") && bytes > copy + 100_000
