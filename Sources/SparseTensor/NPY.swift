@@ -18,6 +18,8 @@ struct NPYHeader: Equatable {
     var shape: [Int]
     /// Offset of the data from the start of the `.npy` bytes.
     var dataOffset: Int
+    /// Elements stored most significant byte first ('>', as numpy writes on request or on big-endian machines).
+    var bigEndian = false
 
     /// Number of elements (1 for a 0-d array), nil on overflow.
     var elementCount: Int? {
@@ -30,7 +32,7 @@ struct NPYHeader: Equatable {
         return n
     }
 
-    var descr: String { "\(kind == .bytes || kind == .bool || itemSize == 1 ? "|" : "<")\(kind.rawValue)\(itemSize)" }
+    var descr: String { "\(kind == .bytes || kind == .bool || itemSize == 1 ? "|" : bigEndian ? ">" : "<")\(kind.rawValue)\(itemSize)" }
 }
 
 enum NPY {
@@ -78,10 +80,7 @@ enum NPY {
         guard let kind = NPYHeader.Kind(rawValue: chars.removeFirst()), let size = Int(String(chars)), size > 0 else {
             throw .unsupportedFormat(file: file, reason: "\(what): element type '\(descr)' (supported: floats '<f4'/'<f8', integers '<i1'…'<i8'/'<u1'…'<u8', bool '|b1', strings)")
         }
-        if order == ">" && size > 1 {
-            throw .unsupportedFormat(file: file, reason: "\(what): big-endian element type '\(descr)'; save the array little-endian ('<')")
-        }
-        guard order == "<" || order == "|" || order == "=" || (order == ">" && size == 1) else {
+        guard order == "<" || order == "|" || order == "=" || order == ">" else {
             throw fail("element type '\(descr)' has an unknown byte-order mark '\(order)'")
         }
         switch kind {
@@ -92,8 +91,11 @@ enum NPY {
         case .unicode: break
         }
         let itemSize = kind == .unicode ? 4 * size : size
+        guard !(order == ">" && kind == .unicode) else {
+            throw .unsupportedFormat(file: file, reason: "\(what): big-endian unicode string '\(descr)'; save it as '<U' or bytes")
+        }
         return NPYHeader(kind: kind, itemSize: itemSize, fortranOrder: fortran, shape: shape,
-                         dataOffset: headerStart + headerLength)
+                         dataOffset: headerStart + headerLength, bigEndian: order == ">" && size > 1)
     }
 
     enum Literal { case string(String), bool(Bool), tuple([Int]), other }
@@ -175,13 +177,21 @@ enum NPY {
         return count
     }
 
-    /// Element `k` as a Double (floats exactly, integers converted).
+    /// The `size`-byte word of element `k`, in the machine's byte order.
+    @inline(__always)
+    static func word<T: FixedWidthInteger>(_ p: UnsafeRawPointer, _ k: Int, _ h: NPYHeader, as: T.Type) -> T {
+        let raw = p.loadUnaligned(fromByteOffset: MemoryLayout<T>.size * k, as: T.self)
+        return h.bigEndian ? T(bigEndian: raw) : T(littleEndian: raw)
+    }
+
+    /// Element `k` as a Double (floats exactly, integers converted; a u8 beyond Int64 too).
     @inline(__always)
     static func element(_ p: UnsafeRawPointer, _ k: Int, _ h: NPYHeader) -> Double {
         switch (h.kind, h.itemSize) {
-        case (.float, 8): return p.loadUnaligned(fromByteOffset: 8 * k, as: Double.self)
-        case (.float, _): return Double(p.loadUnaligned(fromByteOffset: 4 * k, as: Float.self))
-        default: return Double(integer(p, k, h) ?? 0)
+        case (.float, 8): return Double(bitPattern: word(p, k, h, as: UInt64.self))
+        case (.float, _): return Double(Float(bitPattern: word(p, k, h, as: UInt32.self)))
+        case (.unsigned, 8): return Double(word(p, k, h, as: UInt64.self))
+        default: return Double(integer(p, k, h) ?? 0)  // every other numeric kind fits Int
         }
     }
 
@@ -189,14 +199,14 @@ enum NPY {
     @inline(__always)
     static func integer(_ p: UnsafeRawPointer, _ k: Int, _ h: NPYHeader) -> Int? {
         switch (h.kind, h.itemSize) {
-        case (.signed, 8): return Int(Int64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * k, as: Int64.self)))
-        case (.signed, 4): return Int(Int32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * k, as: Int32.self)))
-        case (.signed, 2): return Int(Int16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * k, as: Int16.self)))
+        case (.signed, 8): return Int(word(p, k, h, as: Int64.self))
+        case (.signed, 4): return Int(word(p, k, h, as: Int32.self))
+        case (.signed, 2): return Int(word(p, k, h, as: Int16.self))
         case (.signed, _): return Int(p.load(fromByteOffset: k, as: Int8.self))
-        case (.unsigned, 8): let v = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self))
+        case (.unsigned, 8): let v = word(p, k, h, as: UInt64.self)
             return v <= UInt64(Int.max) ? Int(v) : nil
-        case (.unsigned, 4): return Int(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)))
-        case (.unsigned, 2): return Int(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)))
+        case (.unsigned, 4): return Int(word(p, k, h, as: UInt32.self))
+        case (.unsigned, 2): return Int(word(p, k, h, as: UInt16.self))
         case (.unsigned, _), (.bool, _): return Int(p.load(fromByteOffset: k, as: UInt8.self))
         default: return nil
         }
@@ -212,7 +222,7 @@ enum NPY {
         let p = raw.baseAddress! + h.dataOffset
         var out = [Double](repeating: 0, count: count)
         out.withUnsafeMutableBufferPointer { o in
-            if h.kind == .float && h.itemSize == 8 {
+            if h.kind == .float && h.itemSize == 8 && !h.bigEndian {
                 if count > 0 { memcpy(o.baseAddress!, p, count * 8) }
             } else {
                 for k in 0..<count { o[k] = element(p, k, h) }

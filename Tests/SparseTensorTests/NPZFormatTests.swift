@@ -21,6 +21,14 @@ struct NPZFormatTests {
         #expect(try MatrixIO.readMatrix(data: data, format: .npz, name: file).matrix == expected)
     }
 
+    @Test("Big-endian arrays written by numpy read as scipy reads them; a uint64 beyond Int64 keeps its value")
+    func bigEndian() throws {
+        let a = try MatrixIO.readMatrix(at: IOFixtures.url("bigendian_csr.npz")).matrix
+        #expect(a.dense() == [[1.5, 0, -2.25], [0, 3e300, 0]])
+        let v = try MatrixIO.readVector(at: IOFixtures.url("bigendian_uint64.npy"))
+        #expect(v == [1, 9223372036854777856, 7])  // 2⁶³ + 2048, exactly representable
+    }
+
     @Test("The non-canonical scipy matrix is sorted and its duplicate summed")
     func noncanonical() throws {
         let a = try MatrixIO.readMatrix(at: IOFixtures.url("noncanonical_csr_i64data.npz")).matrix

@@ -52,3 +52,9 @@ for ver in [(2, 0), (3, 0)]:
     with open("vec_f64_v%d.npy" % ver[0], "wb") as fh:
         np.lib.format.write_array(fh, v, version=ver)
 scipy.io.mmwrite("vec_scipy_array.mtx", v.reshape(-1, 1))
+# Big-endian arrays, as numpy writes them on request or on a big-endian machine (scipy.sparse.load_npz reads them):
+# a csr of [[1.5, 0, -2.25], [0, 3e300, 0]] with '>i4' indptr, '>i8' indices, '>f8' data, '>i8' shape; and a '>u8'
+# vector holding a value beyond Int64.
+np.savez("bigendian_csr.npz", indptr=np.array([0, 2, 3], dtype=">i4"), indices=np.array([0, 2, 1], dtype=">i8"),
+         data=np.array([1.5, -2.25, 3e300], dtype=">f8"), format=np.array(b"csr"), shape=np.array([2, 3], dtype=">i8"))
+np.save("bigendian_uint64.npy", np.array([1, 2**63 + 2048, 7], dtype=">u8"))
