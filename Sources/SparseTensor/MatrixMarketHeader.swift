@@ -83,6 +83,11 @@ struct MatrixMarketHeader {
         if layout == .array && field == .pattern {
             throw .malformedFile(file: name, line: 1, reason: "'array pattern' is not a valid Matrix Market combination (an array lists values)")
         }
+        if field == .pattern && symmetry == .skewSymmetric {
+            // Each stored entry stands for +1 and its mirror for −1, so a diagonal entry could only be 1 = −1
+            // (the reference mmio.c refuses the combination).
+            throw .malformedFile(file: name, line: 1, reason: "'pattern skew-symmetric' is not a valid Matrix Market combination (a pattern entry is 1, its mirror would be −1)")
+        }
 
         // Comments and blank lines, then the size line.
         var sizeLine: Substring?

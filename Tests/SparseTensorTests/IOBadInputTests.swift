@@ -216,6 +216,9 @@ struct IOBadInputTests {
             }
             #expect(file == "test.mtx" && reason.contains(fragment), "\(reason)")
         }
+        expectMalformed(line: 1, ["pattern skew-symmetric"]) { () throws(SparseError) in
+            _ = try readText("%%MatrixMarket matrix coordinate pattern skew-symmetric\n2 2 2\n1 1\n2 1\n")
+        }
         expectMalformed(line: 1, ["array pattern"]) { () throws(SparseError) in
             _ = try readText("%%MatrixMarket matrix array pattern general\n2 2\n")
         }
