@@ -28,20 +28,28 @@ public enum MatrixFileFormat: String, Sendable, CaseIterable {
         }
     }
 
+    /// Whether `raw` opens with the Matrix Market banner, in any letter case (as the header parser accepts it).
+    package static func hasMatrixMarketBanner(_ raw: UnsafeRawBufferPointer) -> Bool {
+        raw.count >= 14 && String(decoding: raw.prefix(14), as: UTF8.self).lowercased() == "%%matrixmarket"
+    }
+
     /// The format recognisable from a file's first bytes, or nil (SVMlight when the first data line has `idx:val`).
+    /// Lines are split on LF bytes with a CR trimmed, and the first data line is judged even when the 4 KB head
+    /// cuts it (real libsvm files have lines of 50 KB).
     static func sniff(_ raw: UnsafeRawBufferPointer) -> MatrixFileFormat? {
         let head = Array(raw.prefix(4096))
-        if head.starts(with: Array("%%MatrixMarket".utf8)) || head.starts(with: Array("%%matrixmarket".utf8)) { return .matrixMarket }
+        if hasMatrixMarketBanner(raw) { return .matrixMarket }
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return .npz }
         if head.starts(with: BinaryMatrixFormat.magic) { return .binary }
         // First line that is neither blank nor a comment: `label idx:val …` is SVMlight.
-        let text = String(decoding: head, as: UTF8.self)
-        for line in text.split(separator: "\n").dropLast(head.count == 4096 ? 1 : 0) {
-            let t = line.trimmingCharacters(in: .whitespaces)
-            if t.isEmpty || t.hasPrefix("#") || t.hasPrefix("%") { continue }
-            let tokens = t.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            if tokens.dropFirst().contains(where: { $0.contains(":") }) { return .svmlight }
-            return nil
+        var start = 0
+        while start < head.count {
+            let end = head[start...].firstIndex(of: 0x0A) ?? head.count
+            let line = String(decoding: head[start..<end], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            start = end + 1
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix("%") { continue }
+            let tokens = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            return tokens.dropFirst().contains(where: { $0.contains(":") }) ? .svmlight : nil
         }
         return nil
     }
@@ -181,7 +189,7 @@ public enum MatrixIO {
     /// Reads a dense vector from memory, by content: `%%MatrixMarket`, `\x93NUMPY`, else plain text.
     public static func readVector(data: Data, name: String, options: ReadOptions = ReadOptions()) throws(SparseError) -> [Double] {
         try data.withBytes { (raw) throws(SparseError) -> [Double] in
-            if raw.starts(with: Array("%%MatrixMarket".utf8)) || raw.starts(with: Array("%%matrixmarket".utf8)) {
+            if MatrixFileFormat.hasMatrixMarketBanner(raw) {
                 return try MatrixMarketReader.readVector(raw, name: name, options: options)
             }
             if raw.starts(with: NPY.magic) { return try NPY.readVector(raw, name: name, options: options) }

@@ -62,6 +62,15 @@ struct IOFormatRoundTripTests {
             try FileManager.default.moveItem(at: url, to: renamed)
             #expect(try MatrixIO.readMatrix(at: renamed).matrix == a, "sniffing \(format)")
         }
+        // SVMlight by content: CRLF lines after a comment, a first line longer than the 4 KB head, an upper-case
+        // Matrix Market banner.
+        let crlf = try dir.write("crlf.dat", "# labels first\r\n1 1:0.5 3:2\r\n-1 2:1\r\n")
+        #expect(try MatrixIO.readMatrix(at: crlf).matrix.dense() == [[0.5, 0, 2], [0, 1, 0]])
+        let long = try dir.write("long.dat", "1 " + (1...800).map { "\($0):1" }.joined(separator: " ") + "\n0 1:2\n")
+        #expect(try MatrixIO.readMatrix(at: long).matrix.nnz == 801)
+        let upper = try dir.write("upper.dat", "%%MATRIXMARKET MATRIX COORDINATE REAL GENERAL\n2 2 1\n1 2 3.5\n")
+        #expect(try MatrixIO.readMatrix(at: upper).matrix.dense() == [[0, 3.5], [0, 0]])
+        #expect(try MatrixIO.readVector(data: Data("%%MATRIXMARKET matrix array real general\n2 1\n1\n2\n".utf8), name: "y") == [1, 2])
         let unknown = try dir.write("u.dat", "0 0 1\n")
         let error = expectSparseError { () throws(SparseError) in _ = try MatrixIO.readMatrix(at: unknown) }
         if case let .unsupportedFormat(file, reason) = error { #expect(file == unknown.path && reason.contains(".mtx")) } else {

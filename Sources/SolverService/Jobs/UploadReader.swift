@@ -133,7 +133,7 @@ enum UploadReader {
         default: break
         }
         if let name = part.filename, let f = MatrixFileFormat.infer(fromPath: name) { return f }
-        if part.body.starts(with: Data("%%MatrixMarket".utf8)) || part.body.starts(with: Data("%%matrixmarket".utf8)) { return .matrixMarket }
+        if part.body.withUnsafeBytes({ MatrixFileFormat.hasMatrixMarketBanner($0) }) { return .matrixMarket }
         if part.body.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .npz }
         throw ServiceError(.unsupportedMediaType, "unsupported_media_type",
                            "cannot tell the format of part 'A': send it with Content-Type text/x-matrix-market, application/x-svmlight or application/x-npz, or a file name ending in .mtx, .svm or .npz")
