@@ -38,15 +38,8 @@ final class CholmodDense {
 }
 
 extension CholmodSparse {
-    /// `storage` read as CSC (`innerCount` rows × `outerCount` columns) with every entry of inner index i
-    /// multiplied by `innerScale[i]` and, when `diagonal` δ > 0, a block δ·I appended below
-    /// (row `innerCount + j` of column j): the CSC of [S·M; δI] in one copy.
-    ///
-    /// Used for W^½·A (storage = CSC of A, scale by rows), Aᵀ·W^½ (storage = CSR of A, whose lines
-    /// are columns of Aᵀ: scale with `outerScale`), and the ridge matrix [W^½·A; √λ₂·I].
-    /// The bytes (8-byte offsets and indices, 8-byte values) are checked against `budget` first.
-    /// `copyingColumns(ofRows:)` takes A's CSR and goes through A's CSC (a Swift copy that lives while
-    /// CHOLMOD's is filled): both copies are checked against `budget` before either is made.
+    /// `copying(rows.transposed(), …)`: the CSC of the matrix whose CSR is `rows`, through a Swift copy of its
+    /// columns that lives while CHOLMOD's is filled — both copies are checked against `budget` before either is made.
     static func copyingColumns(ofRows rows: CompressedStorage, innerScale: [Double]? = nil, appendingDiagonal δ: Double = 0,
                                budget: MemoryBudget, what: String, context: CholmodContext) throws(SparseError) -> CholmodSparse {
         let transposeBytes = StorageBytes.compressed(outer: rows.innerCount, nnz: Double(rows.nnz))
@@ -56,6 +49,13 @@ extension CholmodSparse {
         return try copying(rows.transposed(), innerScale: innerScale, appendingDiagonal: δ, budget: budget, what: what, context: context)
     }
 
+    /// `storage` read as CSC (`innerCount` rows × `outerCount` columns) with every entry of inner index i
+    /// multiplied by `innerScale[i]` and, when `diagonal` δ > 0, a block δ·I appended below
+    /// (row `innerCount + j` of column j): the CSC of [S·M; δI] in one copy.
+    ///
+    /// Used for W^½·A (storage = CSC of A, scale by rows), Aᵀ·W^½ (storage = CSR of A, whose lines
+    /// are columns of Aᵀ: scale with `outerScale`), and the ridge matrix [W^½·A; √λ₂·I].
+    /// The bytes (8-byte offsets and indices, 8-byte values) are checked against `budget` first.
     static func copying(_ storage: CompressedStorage, innerScale: [Double]? = nil, outerScale: [Double]? = nil,
                         appendingDiagonal δ: Double = 0, budget: MemoryBudget, what: String,
                         context: CholmodContext) throws(SparseError) -> CholmodSparse {

@@ -33,7 +33,7 @@ struct ResidualMeasures {
         if let s { for i in 0..<m { t[i] *= s[i] } }
         var g = columns.map { $0.gather(t) } ?? rows.scatter(t)
         if λ2 > 0 { for j in 0..<g.count { g[j] -= λ2 * x[j] } }
-        let weightedNorm = DenseVector.norm(r)
+        let weightedNorm = s == nil ? unweightedNorm : DenseVector.norm(r)
         residualNorm = unweightedNorm
         optimalityNorm = DenseVector.norm(g)
         let xnorm = DenseVector.norm(x)

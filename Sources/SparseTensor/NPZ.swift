@@ -38,20 +38,22 @@ enum NPZ {
 
     /// The bytes of `key`.npy, or nil when the archive has no such entry. The `.npy` header is parsed as soon as
     /// it arrives so that the data's size is checked against the budget before it is accumulated.
-    private static func load(_ archive: Archive, _ key: String, name: String,
-                             budget: MemoryBudget) throws(SparseError) -> (bytes: [UInt8], header: NPYHeader)? {
+    /// `maxElements`: refuse (`tooManyEntries`) an array declaring more elements, as soon as its header is read.
+    private static func load(_ archive: Archive, _ key: String, name: String, budget: MemoryBudget,
+                             maxElements: Int = .max) throws(SparseError) -> (bytes: [UInt8], header: NPYHeader)? {
         guard let entry = archive["\(key).npy"] ?? archive[key] else { return nil }
         let what = "array '\(key)'"
         var bytes: [UInt8] = []
         var header: NPYHeader?
         var expected = Int.max
+        func surplus(_ expected: Int) -> SparseError {
+            .malformedFile(file: name, line: 0, reason: "\(what): the entry holds more than the \(expected) bytes its .npy header declares")
+        }
         do {
             _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
                 // More data than the header declares: refused at once, not inflated to the end (a few hundred MB of
                 // deflated zeros would otherwise keep a core busy for minutes).
-                if chunk.count > expected - bytes.count {
-                    throw SparseError.malformedFile(file: name, line: 0, reason: "\(what): the entry holds more than the \(expected) bytes its .npy header declares")
-                }
+                if chunk.count > expected - bytes.count { throw surplus(expected) }
                 bytes.append(contentsOf: chunk)
                 if header == nil, bytes.count >= 12 {
                     let headerEnd: Int
@@ -64,13 +66,12 @@ enum NPZ {
                             throw SparseError.exceedsMemoryBudget(what: "reading \(name) (\(what) of shape \(h.shape))", bytes: .infinity,
                                                                   budget: budget.bytes, detail: "the element count overflows a 64-bit integer")
                         }
+                        if count > maxElements { throw SparseError.tooManyEntries(file: name, entries: count, limit: maxElements) }
                         let total = Double(h.dataOffset) + Double(count) * Double(h.itemSize)
                         try budget.check(total, for: "reading \(name) (\(what) of shape \(h.shape))")
                         header = h
                         expected = Int(total)
-                        if bytes.count > expected {
-                            throw SparseError.malformedFile(file: name, line: 0, reason: "\(what): the entry holds more than the \(expected) bytes its .npy header declares")
-                        }
+                        if bytes.count > expected { throw surplus(expected) }
                         bytes.reserveCapacity(expected)
                     }
                 }
@@ -87,9 +88,9 @@ enum NPZ {
         return (bytes, header)
     }
 
-    private static func require(_ archive: Archive, _ key: String, name: String, format: String,
-                                budget: MemoryBudget) throws(SparseError) -> (bytes: [UInt8], header: NPYHeader) {
-        guard let a = try load(archive, key, name: name, budget: budget) else {
+    private static func require(_ archive: Archive, _ key: String, name: String, format: String, budget: MemoryBudget,
+                                maxElements: Int = .max) throws(SparseError) -> (bytes: [UInt8], header: NPYHeader) {
+        guard let a = try load(archive, key, name: name, budget: budget, maxElements: maxElements) else {
             throw .malformedFile(file: name, line: 0,
                                  reason: "missing array '\(key)': a \(format) matrix saved by scipy.sparse.save_npz has \(requiredKeys(format).map { "'\($0)'" }.joined(separator: ", "))")
         }
@@ -124,9 +125,9 @@ enum NPZ {
         for (v, what) in [(m, "rows"), (n, "columns")] where v < 0 || v > Int(Int32.max) {
             throw .malformedFile(file: name, line: 0, reason: "array 'shape': \(v) \(what) is outside 0...\(Int32.max)")
         }
-        let dataArray = try require(archive, "data", name: name, format: format, budget: budget)
+        // The entry limit is checked on the header of 'data', before its values are extracted.
+        let dataArray = try require(archive, "data", name: name, format: format, budget: budget, maxElements: options.maxEntries)
         let nnz = dataArray.header.elementCount ?? 0
-        try options.checkEntries(nnz, file: name)
         try budget.check(StorageBytes.compressed(outer: max(m, n), nnz: Double(nnz)) * 2,
                          for: "reading \(name) (\(m) × \(n), \(nnz) entries)")
         let data = try dataArray.bytes.typedBytes { (raw) throws(SparseError) -> [Double] in

@@ -77,6 +77,13 @@ extension CSRMatrix {
     /// - CHOLMOD: its copies of the operands (A, and B for A·B, with 8-byte indices), its C (16 bytes an
     ///   entry) and lsq's copy of C (12), both of the *full* symmetric product even when only a triangle is
     ///   kept — `cholmod_l_aat` forms both triangles, about twice the triangle's entries.
+    /// Refuses the product when `productPeakBytes` exceeds `options.budget`, with the estimate's figures.
+    package func checkProductBudget(_ estimate: ProductEstimate, _ kind: ProductKind, with b: CSRMatrix?,
+                                    options: ProductOptions) throws(SparseError) {
+        try options.budget.check(productPeakBytes(estimate, kind, with: b, options: options), for: "The product \(kind.label)",
+                                 detail: estimate.summary)
+    }
+
     package func productPeakBytes(_ estimate: ProductEstimate, _ kind: ProductKind, with b: CSRMatrix?,
                                   options: ProductOptions) -> Double {
         guard options.engine == .cholmod else { return estimate.bytes }
@@ -135,8 +142,7 @@ extension CSRMatrix {
         }
         let (l, r) = try productOperands(kind, with: b)
         let estimate = ProductPlanner.estimate(l, r, upper: upper, options: options)
-        try options.budget.check(productPeakBytes(estimate, kind, with: b, options: options), for: "The product \(kind.label)",
-                                 detail: estimate.summary)
+        try checkProductBudget(estimate, kind, with: b, options: options)
         var c: CompressedStorage
         switch options.engine {
         case .native:

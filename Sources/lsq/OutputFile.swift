@@ -15,12 +15,16 @@ enum OutputFile {
     /// The extensions `writeSolution` knows.
     static let solutionExtensions = ["mtx", "mm", "npy", "txt", "json"]
 
+    private static func unknownSolutionExtension(_ path: String) -> CLIFailure {
+        CLIFailure.badInput("\(path): unknown output extension; use .mtx, .npy, .txt or .json")
+    }
+
     /// Fails early (exit 1) when x could not be written at `path`: no such directory, or an extension
     /// `writeSolution` does not know — before a solve that may take hours.
     static func checkSolutionPath(_ path: String) throws {
         try checkWritable(path)
         guard solutionExtensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased()) else {
-            throw CLIFailure.badInput("\(path): unknown output extension; use .mtx, .npy, .txt or .json")
+            throw unknownSolutionExtension(path)
         }
     }
 
@@ -54,7 +58,9 @@ enum OutputFile {
         let nnz = x.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
         let sparse = nnz * 2 <= x.count
         let url = URL(fileURLWithPath: path)
-        switch url.pathExtension.lowercased() {
+        let ext = url.pathExtension.lowercased()
+        guard solutionExtensions.contains(ext) else { throw unknownSolutionExtension(path) }
+        switch ext {
         case "json":
             let object: [String: Any]
             if sparse {
@@ -67,10 +73,8 @@ enum OutputFile {
             do { try data.write(to: url, options: .atomic) } catch {
                 throw CLIFailure.badInput("\(path): cannot write: \(error.localizedDescription)")
             }
-        case "mtx", "mm", "npy", "txt":
+        default:  // mtx, mm, npy, txt
             do { try MatrixIO.writeVector(x, to: url, sparse: sparse) } catch { throw CLIFailure.badInput(error.description) }
-        default:
-            throw CLIFailure.badInput("\(path): unknown output extension; use .mtx, .npy, .txt or .json")
         }
     }
 }

@@ -71,15 +71,19 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
     // MARK: - Mapping the library's errors
 
     /// A sparse-layer error in client input: budget refusals carry their figures.
+    /// 422 `nnz_limit`: `name` has more nonzeros than the server's per-job limit (--max-nnz).
+    static func nnzLimit(_ name: String, nnz: Int, limit: Int) -> ServiceError {
+        ServiceError(.unprocessableContent, "nnz_limit", "\(name) has \(nnz) nonzeros but this server accepts at most \(limit) per job (--max-nnz)",
+                     details: ["nnz": Double(nnz), "maxNNZ": Double(limit)])
+    }
+
     static func from(_ error: SparseError, context: String) -> ServiceError {
         switch error {
         case let .exceedsMemoryBudget(_, bytes, budget, _):
             return ServiceError(.unprocessableContent, "budget_exceeded", "\(context): \(error.description)",
                                 details: ["requiredBytes": bytes, "budgetBytes": Double(budget)])
         case let .tooManyEntries(_, entries, limit):
-            return ServiceError(.unprocessableContent, "nnz_limit",
-                                "\(context) has \(entries) nonzeros but this server accepts at most \(limit) per job (--max-nnz)",
-                                details: ["nnz": Double(entries), "maxNNZ": Double(limit)])
+            return .nnzLimit(context, nnz: entries, limit: limit)
         case .malformedFile, .unsupportedFormat:
             // These already name the part ("A:12: …").
             return ServiceError(.unprocessableContent, "invalid_file", error.description)

@@ -7,8 +7,8 @@
 /// chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
 /// last-chunk   = 1*("0") [ chunk-ext ] CRLF
 /// ```
-/// Limits: a chunk-size line (with extensions) of at most `maxLineBytes`, at most 15 hex digits
-/// (no overflow), trailers of at most `maxTrailerBytes` (they are read and dropped), and a decoded
+/// Limits: a chunk-size line (with extensions) of at most `maxLineBytes`, at most 15 significant hex digits
+/// (leading zeros are not counted; no overflow), trailers of at most `maxTrailerBytes` (they are read and dropped), and a decoded
 /// total of at most `maxBodyBytes` (`413`, decided from the chunk size before its data is read).
 public struct ChunkedDecoder: Sendable {
     enum State: Sendable, Equatable {
@@ -108,7 +108,7 @@ public struct ChunkedDecoder: Sendable {
         let sizePart = line.prefix { $0 != 59 && $0 != 32 && $0 != 9 }
         guard !sizePart.isEmpty else { throw HTTPParseError(.badRequest, "missing chunk size") }
         // Leading zeros are allowed (RFC 9112 §7.1) and do not count towards the 15 significant digits (2⁶⁰).
-        let digits = sizePart.drop { $0 == 0x30 }
+        let fits = sizePart.drop { $0 == 0x30 }.count <= 15
         var size = 0
         for d in sizePart {
             let v: Int
@@ -118,9 +118,9 @@ public struct ChunkedDecoder: Sendable {
             case 0x61...0x66: v = Int(d - 0x61 + 10)
             default: throw HTTPParseError(.badRequest, "invalid chunk size '\(String(decoding: sizePart, as: UTF8.self).prefix(32))': expected hex digits")
             }
-            if digits.count <= 15 { size = size * 16 + v }
+            if fits { size = size * 16 + v }
         }
-        guard digits.count <= 15 else { throw HTTPParseError(.contentTooLarge, "chunk size has more than 15 significant hex digits") }
+        guard fits else { throw HTTPParseError(.contentTooLarge, "chunk size has more than 15 significant hex digits") }
         let rest = line.dropFirst(sizePart.count).drop { $0 == 32 || $0 == 9 }
         if let f = rest.first, f != 59 { throw HTTPParseError(.badRequest, "malformed chunk extension") }
         if size == 0 {

@@ -45,15 +45,29 @@ final class RunningJob: Sendable {
     private let stopping = Atomic<Bool>(false)
     let progress = Mutex<SolverProgress?>(nil)
     /// Where the running record stands: pending → saving → saved, or pending → finished (a solve done before the
-    /// timer, which then writes nothing). Atomic, so the actor's reads never wait for the file write.
+    /// timer, which then writes nothing); saved → resaving → saved while a client's cancel request is written.
+    /// Atomic, so the actor's reads never wait for the file write.
     private let recording = Atomic<Int>(Recording.pending)
     private enum Recording {
-        static let pending = 0, saving = 1, saved = 2, finished = 3
+        static let pending = 0, saving = 1, saved = 2, finished = 3, resaving = 4
+    }
+
+    /// Tries `exchange` until it succeeds or the record is not being written (returns whether it succeeded).
+    private func whenNotWriting(_ exchange: () -> (exchanged: Bool, original: Int)) -> Bool {
+        while true {
+            let (exchanged, current) = exchange()
+            if exchanged { return true }
+            if current != Recording.saving && current != Recording.resaving { return false }
+            usleep(100)
+        }
     }
 
     /// Whether the running state is saved. Until then the API shows the job as queued: a client that saw
     /// `running` must find the job running (or interrupted) after a crash, never queued as if nothing had happened.
-    var isRecordedRunning: Bool { recording.load(ordering: .acquiring) == Recording.saved }
+    var isRecordedRunning: Bool {
+        let state = recording.load(ordering: .acquiring)
+        return state == Recording.saved || state == Recording.resaving
+    }
 
     /// Saves the running state with `save`, unless the solve has finished meanwhile (its final record follows).
     /// Called by a timer `JobRunner.runningRecordDelay` after the job starts.
@@ -67,11 +81,8 @@ final class RunningJob: Sendable {
     /// The solve is over: from now on only the final record is written. If the timer is writing the running
     /// record right now, waits for it (one small file write), so that the final record is written after it.
     func finishRunning() {
-        while true {
-            let (exchanged, current) = recording.compareExchange(expected: Recording.pending, desired: Recording.finished,
-                                                                 ordering: .acquiringAndReleasing)
-            if exchanged || current != Recording.saving { return }
-            usleep(100)
+        _ = whenNotWriting {
+            recording.compareExchange(expected: Recording.pending, desired: Recording.finished, ordering: .acquiringAndReleasing)
         }
     }
 
@@ -79,17 +90,12 @@ final class RunningJob: Sendable {
     /// and never after the final record: while the running record is still pending, its own save carries the
     /// request (see `JobRunner.run`); once the solve has finished, the final record says what happened.
     func recordCancelRequest(_ save: () -> Void) {
-        while true {
-            let (exchanged, current) = recording.compareExchange(expected: Recording.saved, desired: Recording.saving,
-                                                                 ordering: .acquiringAndReleasing)
-            if exchanged {
-                save()
-                recording.store(Recording.saved, ordering: .releasing)
-                return
-            }
-            if current != Recording.saving { return }
-            usleep(100)
+        let resaving = whenNotWriting {
+            recording.compareExchange(expected: Recording.saved, desired: Recording.resaving, ordering: .acquiringAndReleasing)
         }
+        guard resaving else { return }
+        save()
+        recording.store(Recording.saved, ordering: .releasing)
     }
 
     /// A client asked to cancel (DELETE): the solve stops, and is reported cancelled even if a shutdown follows.

@@ -39,11 +39,7 @@ enum ProblemReader {
     /// The memory figure is a floor: A in CSR plus one compressed copy (most solvers convert once,
     /// to CSC or Aᵀ), plus the dense vectors of a Krylov solve (y, r, u: 3m; x, v, w, Aᵀr, scaling: 5n).
     static func checkSize(rows m: Int, columns n: Int, nnz: Int, name: String, limits: JobLimits) throws(ServiceError) {
-        guard nnz <= limits.maxNNZ else {
-            throw ServiceError(.unprocessableContent, "nnz_limit",
-                               "\(name) has \(nnz) nonzeros but this server accepts at most \(limits.maxNNZ) per job (--max-nnz)",
-                               details: ["nnz": Double(nnz), "maxNNZ": Double(limits.maxNNZ)])
-        }
+        guard nnz <= limits.maxNNZ else { throw ServiceError.nnzLimit(name, nnz: nnz, limit: limits.maxNNZ) }
         let matrixBytes = 2 * StorageBytes.compressed(outer: max(m, n), nnz: Double(nnz))
         let vectorBytes = 8 * (3 * Double(m) + 5 * Double(n))
         do {
@@ -96,8 +92,7 @@ enum ProblemReader {
             // The same refusal as the CLI: the estimate's bytes against the budget, with its figures.
             let estimate = try a.estimateProduct(doc.kind, with: b, options: options)
             spec.estimate = estimate
-            try limits.memoryBudget.check(a.productPeakBytes(estimate, doc.kind, with: b, options: options),
-                                          for: "The product \(doc.kind.label)", detail: estimate.summary)
+            try a.checkProductBudget(estimate, doc.kind, with: b, options: options)
         } catch {
             var e = ServiceError.from(error, context: "product")
             if case .exceedsMemoryBudget = error, let est = spec.estimate {
