@@ -1,6 +1,7 @@
 // LeastSquares/CDSetup: Ã = W^{1/2}·A for coordinate descent — full passes Ãᵀv straight from A's rows, and a pool holding only the columns working sets need.
 import CMemoryHints
 import SparseTensor
+import Synchronization
 
 /// A's rows as coordinate descent reads them in its O(nnz) passes, with √wᵢ (empty when unweighted).
 struct CDRows {
@@ -319,26 +320,48 @@ final class CDColumnPool {
         defer { for j in columns { mask[Int(j) &>> 6] = 0 } }
         let weighted = !a.rootWeights.isEmpty
         if 8 * columns.count < n {
-            // The lists take 24 bytes an entry: checked for four times the average column length first.
+            // The lists take 24 bytes an entry: checked for four times the average column length first, and
+            // counted as they grow (a long column, say an intercept, can hold far more), the scan stopping once
+            // they and the pool's growth would not fit what the budget leaves.
             let estimate = 4 * Double(columns.count) * Double(totalEntries) / Double(max(n, 1))
             try reserve(used, scratch: 24 * estimate)
+            let room = Double(budget.bytes) - fixedBytes - Double(max(used, rows.count)) * Self.bytesPerEntry
+            let listCap = room > 0 ? Int(min(room / (24 + Self.bytesPerEntry), Double(Int.max / 2))) : 0
+            let found = Atomic<Int>(0), stopped = Atomic<Bool>(false)
             let lists = (0..<parts).map { _ in CDCopyList() }
             Parallelism.run(parts) { part in
                 var cells: [Int] = [], positions: [Int] = []
-                for i in ranges[part] {
+                var unreported = 0
+                rows: for i in ranges[part] {
                     for p in a.off[i]..<a.off[i + 1] {
                         let j = Int(a.idx[p])
                         if mask[j &>> 6] &>> UInt64(j & 63) & 1 == 0 { continue }
                         cells.append(j &<< 32 | i)
                         positions.append(p)
+                        unreported += 1
+                        if unreported == 4096 {
+                            unreported = 0
+                            if found.add(4096, ordering: .relaxed).newValue > listCap {
+                                stopped.store(true, ordering: .relaxed)
+                                break rows
+                            }
+                        }
                     }
                 }
+                found.add(unreported, ordering: .relaxed)
                 lists[part].cells = cells
                 lists[part].positions = positions
             }
             var needed = 0
+            for list in lists { needed += list.cells.count }
+            // The scan stopped early (its lists are incomplete): refused, with the entries found so far.
+            if stopped.load(ordering: .relaxed) {
+                let bytes = fixedBytes + 24 * Double(needed) + Double(used + needed) * Self.bytesPerEntry
+                throw .sparse(.exceedsMemoryBudget(what: "coordinate descent (work vectors and at least \(used + needed) nonzeros of working-set columns)",
+                                                   bytes: max(bytes, Double(budget.bytes) + 1), budget: budget.bytes,
+                                                   detail: "a larger λ₁ gives smaller working sets"))
+            }
             for list in lists {
-                needed += list.cells.count
                 for cell in list.cells { counts[cell &>> 32] &+= 1 }
             }
             try reserve(used + needed, scratch: 24 * Double(needed))

@@ -533,6 +533,39 @@ struct CoordinateDescentTests {
         }
     }
 
+    @Test("a dense column in a working set: its copy lists are counted against the budget as the scan finds them")
+    func denseColumnBudget() throws {
+        // 40 000 × 4 000, two entries a row, plus an intercept column of ones that y follows.
+        let m = 40_000, n = 4_000
+        let sparse = COOMatrix(RandomSparse.matrix(rows: m, columns: n - 1, density: 0.0005, seed: 21))
+        let rows = sparse.rows.map(Int.init) + Array(0..<m), cols = sparse.columns.map { Int($0) + 1 } + [Int](repeating: 0, count: m)
+        let a = try CSRMatrix(try COOMatrix(rowCount: m, columnCount: n, rows: rows, columns: cols,
+                                            values: sparse.values + [Double](repeating: 1, count: m)))
+        var y = [Double](repeating: 3, count: m)
+        for i in stride(from: 0, to: m, by: 7) { y[i] += 1 }
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: 100))
+        var options = IterativeReference.cdOptions()
+        let reference = try CoordinateDescent.solve(problem, options: options, control: .none)
+        #expect(reference.x[0] > 2.9)
+        var stoppedInScan = 0
+        for budget in stride(from: 600_000, through: 3_000_000, by: 40_000) {
+            options.memoryBudgetBytes = budget
+            let outcome = Result { () throws(SolverError) in try CoordinateDescent.solve(problem, options: options, control: .none) }
+            switch outcome {
+            case let .success(s):
+                #expect(s.x == reference.x, "budget \(budget)")
+            case let .failure(error):
+                guard case let .sparse(.exceedsMemoryBudget(what, bytes, limit, _)) = error else {
+                    Issue.record("budget \(budget): \(error)")
+                    continue
+                }
+                #expect(bytes > Double(limit), "budget \(budget)")
+                if what.contains("at least") { stoppedInScan += 1 }
+            }
+        }
+        #expect(stoppedInScan > 0)
+    }
+
     @Test("edge shapes: empty matrices, empty rows and columns")
     func edgeShapes() throws {
         for (m, n) in [(0, 0), (0, 4), (4, 0)] {
