@@ -357,9 +357,7 @@ final class CDColumnPool {
             // The scan stopped early (its lists are incomplete): refused, with the entries found so far.
             if stopped.load(ordering: .relaxed) {
                 let bytes = fixedBytes + 24 * Double(needed) + Double(used + needed) * Self.bytesPerEntry
-                throw .sparse(.exceedsMemoryBudget(what: "coordinate descent (work vectors and at least \(used + needed) nonzeros of working-set columns)",
-                                                   bytes: max(bytes, Double(budget.bytes) + 1), budget: budget.bytes,
-                                                   detail: "a larger λ₁ gives smaller working sets"))
+                try checkBudget(max(bytes, Double(budget.bytes) + 1), entries: "at least \(used + needed)")
             }
             for list in lists {
                 for cell in list.cells { counts[cell &>> 32] &+= 1 }
@@ -442,18 +440,22 @@ final class CDColumnPool {
     /// Grows the pool to hold `entries` nonzeros (at least doubling, at most the matrix's nnz), after
     /// checking the work vectors, the new and the old buffer (both live during the copy) and the copy's
     /// `scratch` bytes against the budget.
+    /// The pool's budget check: the work vectors and `entries` nonzeros of working-set columns in `bytes`.
+    private func checkBudget(_ bytes: Double, entries: String) throws(SolverError) {
+        do {
+            try budget.check(bytes, for: "coordinate descent (work vectors and \(entries) nonzeros of working-set columns)",
+                             detail: "a larger λ₁ gives smaller working sets")
+        } catch {
+            throw .sparse(error)
+        }
+    }
+
     private func reserve(_ entries: Int, scratch: Double) throws(SolverError) {
         let old = Double(rows.count) * Self.bytesPerEntry
         var capacity = entries > rows.count ? min(max(entries, 2 * rows.count), totalEntries) : rows.count
         let extra = fixedBytes + scratch + (entries > rows.count ? old : 0)
         if extra + Double(capacity) * Self.bytesPerEntry > Double(budget.bytes) { capacity = max(entries, rows.count) }
-        do {
-            try budget.check(extra + Double(capacity) * Self.bytesPerEntry,
-                             for: "coordinate descent (work vectors and \(entries) nonzeros of working-set columns)",
-                             detail: "a larger λ₁ gives smaller working sets")
-        } catch {
-            throw .sparse(error)
-        }
+        try checkBudget(extra + Double(capacity) * Self.bytesPerEntry, entries: "\(entries)")
         guard capacity > rows.count else { return }
         let newRows = ScratchBuffer<Int32>(uninitializedCount: capacity)
         let newValues = ScratchBuffer<Double>(uninitializedCount: capacity)
