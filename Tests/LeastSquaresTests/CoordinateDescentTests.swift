@@ -358,6 +358,26 @@ struct CoordinateDescentTests {
         #expect(relativeError(solution.x, xTrue) < 1e-6)
     }
 
+    @Test("every working set holds every KKT violator, the first one all columns with |ã_jᵀỹ| > λ₁")
+    func workingSetTakesViolators() throws {
+        let n = 3000
+        let (a, _, y, _) = IterativeReference.plantedProblem(rows: 1500, columns: n, density: 0.01, support: 60, noise: 0.01, seed: 43)
+        let aty = try a.transposeMultiply(y)
+        let l1 = 0.1 * aty.map(abs).max()!
+        let violators = aty.filter { abs($0) > l1 }.count
+        // More violators than the smallest working set, so the selection decides which enter.
+        try #require(violators > 2 * CoordinateDescent.minimumWorkingSet)
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: l1))
+        var statistics = CDStatistics()
+        let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-10), control: .none, statistics: &statistics)
+        #expect(solution.report.stopReason == .dualityGap)
+        #expect(statistics.workingSetSizes.first == violators, "working sets \(statistics.workingSetSizes), \(violators) violators at x = 0")
+        #expect(!statistics.violatorsLeftOut.isEmpty && statistics.violatorsLeftOut.allSatisfy { $0 == 0 },
+                "violators left out of each working set: \(statistics.violatorsLeftOut)")
+        let g = try a.transposeMultiply(problem.residual(solution.x))
+        #expect(g.map(abs).max()! <= l1 * (1 + 1e-6))
+    }
+
     @Test("screening and working sets: a 98%-sparse solution touches few columns")
     func workingSetSkipsColumns() throws {
         let n = 2000
