@@ -337,21 +337,29 @@ final class CDColumnPool {
             Parallelism.run(parts) { part in
                 var cells: [Int] = [], positions: [Int] = []
                 var unreported = 0
-                rows: for i in ranges[part] {
-                    for p in a.off[i]..<a.off[i + 1] {
-                        let j = Int(a.idx[p])
-                        if mask[j &>> 6] &>> UInt64(j & 63) & 1 == 0 { continue }
-                        cells.append(j &<< 32 | i)
+                let block = ScratchBuffer<Int>(uninitializedCount: Self.scanBlock)
+                let lo = a.off[ranges[part].lowerBound], hi = a.off[ranges[part].upperBound]
+                var i = ranges[part].lowerBound
+                var blockStart = lo
+                scan: while blockStart < hi {
+                    let blockEnd = min(blockStart + Self.scanBlock, hi)
+                    let hits = Self.markedPositions(a.idx, blockStart..<blockEnd, mask, into: block.pointer)
+                    for k in 0..<hits {
+                        let p = block.pointer[k]
+                        while a.off[i + 1] <= p { i += 1 }
+                        cells.append(Int(a.idx[p]) &<< 32 | i)
                         positions.append(p)
-                        unreported += 1
-                        if unreported == 4096 {
-                            unreported = 0
-                            if found.add(4096, ordering: .relaxed).newValue > listCap {
-                                stopped.store(true, ordering: .relaxed)
-                                break rows
-                            }
-                        }
                     }
+                    unreported += hits
+                    if unreported >= 4096 {
+                        if found.add(unreported, ordering: .relaxed).newValue > listCap {
+                            stopped.store(true, ordering: .relaxed)
+                            unreported = 0
+                            break scan
+                        }
+                        unreported = 0
+                    }
+                    blockStart = blockEnd
                 }
                 found.add(unreported, ordering: .relaxed)
                 lists[part].cells = cells
@@ -440,6 +448,27 @@ final class CDColumnPool {
                 }
             }
         }
+    }
+
+    /// Entries a copy scan tests before it turns the hits into list entries.
+    static let scanBlock = 4096
+
+    /// The positions p in `range` whose column idx[p] is marked in `mask`, ascending, into `hits`
+    /// (capacity ≥ range.count); returns their number. A loop with nothing but the test in it: with
+    /// the lists' appends inside, the compiler kept the loop's variables on the stack and a scan of the
+    /// 1M × 500k benchmark matrix took ~20 ms on two cores.
+    @inline(never) static func markedPositions(_ idx: UnsafeBufferPointer<Int32>, _ range: Range<Int>,
+                                               _ mask: UnsafeMutableBufferPointer<UInt64>,
+                                               into hits: UnsafeMutableBufferPointer<Int>) -> Int {
+        var count = 0
+        for p in range {
+            let j = Int(idx[p])
+            if mask[j &>> 6] &>> UInt64(j & 63) & 1 != 0 {
+                hits[count] = p
+                count &+= 1
+            }
+        }
+        return count
     }
 
     /// Grows the pool to hold `entries` nonzeros (at least doubling, at most the matrix's nnz), after
