@@ -65,6 +65,9 @@ struct CDKernel {
     /// The working set: `ws[0..<wsCount]` (capacity n; the tail is scratch for selection).
     let ws: UnsafeMutableBufferPointer<Int32>
     var wsCount = 0
+    /// The candidates the last refresh ranked right after the working set's, nearest first
+    /// (`extendSaturatedWorkingSet`); copied into the pool with the working set.
+    var runnerUps: [Int32] = []
 
     init(a: CDRows, pool: CDColumnPool, l1: Double, l2: Double, y: UnsafeBufferPointer<Double>,
          x: UnsafeMutableBufferPointer<Double>, r: UnsafeMutableBufferPointer<Double>,

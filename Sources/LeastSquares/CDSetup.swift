@@ -336,6 +336,10 @@ final class CDColumnPool {
             let lists = (0..<parts).map { _ in CDCopyList() }
             Parallelism.run(parts) { part in
                 var cells: [Int] = [], positions: [Int] = []
+                // Room for this part's share of the average-length columns (more grows as it must).
+                let expected = Int(min(estimate / 4, Double(listCap))) / parts
+                cells.reserveCapacity(expected)
+                positions.reserveCapacity(expected)
                 var unreported = 0
                 let block = ScratchBuffer<Int>(uninitializedCount: Self.scanBlock)
                 let lo = a.off[ranges[part].lowerBound], hi = a.off[ranges[part].upperBound]

@@ -80,15 +80,37 @@ extension CDKernel {
                 if v < 0 { violators += 1 }
             }
         }
+        // When every violator is in the pool already, the rest of the set is filled from the pool too:
+        // a column copied only to be near the boundary is not worth a scan of A.
+        var unpooledViolators = 0
+        for t in back..<n where score[t] < 0 && !pool.holds(Int(ws[t])) { unpooledViolators += 1 }
+        if unpooledViolators == 0 && pool.used > 0 {
+            var kept = n
+            for t in stride(from: n - 1, through: back, by: -1) where pool.holds(Int(ws[t])) {
+                kept -= 1
+                ws[kept] = ws[t]
+                score[kept] = score[t]
+            }
+            back = kept
+        }
         let candidates = n - back
         let size = max(minimumSize, 2 * support, violators)
         let wanted = min(max(size, support), support + candidates)
-        if wanted > support, wanted < support + candidates {
-            Self.selectSmallest(score, ws, from: back, to: n, count: wanted - support)
+        // The runner-ups: as many more candidates as were chosen, at most n/16 (so on average at most
+        // nnz/16 entries more to copy).
+        let chosen = wanted - support
+        let extra = min(chosen, n / 16, candidates - chosen)
+        if chosen + extra > 0, chosen + extra < candidates {
+            Self.selectSmallest(score, ws, from: back, to: n, count: chosen + extra)
         }
-        // The chosen candidates follow the support (a forward copy: the destination is never ahead).
+        if chosen > 0, extra > 0 {
+            Self.selectSmallest(score, ws, from: back, to: back + chosen + extra, count: chosen)
+        }
+        runnerUps = Array(ws[(back + chosen)..<(back + chosen + extra)])
+        // The chosen candidates follow the support (a forward copy: the destination is never ahead, and
+        // never reaches the runner-ups).
         var violatorsTaken = 0
-        for t in 0..<(wanted - support) {
+        for t in 0..<chosen {
             ws[support + t] = ws[back + t]
             if score[back + t] < 0 { violatorsTaken += 1 }
         }
@@ -98,6 +120,28 @@ extension CDKernel {
         slice.sort()
         for k in 0..<wsCount { status[Int(ws[k])] |= CDColumn.inWorkingSet | CDColumn.everInWorkingSet }
         return result
+    }
+
+    /// Grows a saturated working set with the runner-ups of its selection, before a gradient pass is
+    /// paid for: when the subproblem's support fills more than half the set, the set was too small —
+    /// Celer's next one would hold 2·nnz(x) columns — and the nearest columns outside it are the ones
+    /// its own refresh ranked next. Adds those of them in the pool (the refresh's copy scan took them
+    /// along), in index order. Returns the number added.
+    mutating func extendSaturatedWorkingSet() -> Int {
+        var support = 0
+        for k in 0..<wsCount where x[Int(ws[k])] != 0 { support += 1 }
+        guard 2 * support > wsCount, !runnerUps.isEmpty else { return 0 }
+        var added = 0
+        for j in runnerUps where status[Int(j)] & (CDColumn.inWorkingSet | CDColumn.inactive) == 0 && pool.holds(Int(j)) {
+            ws[wsCount + added] = j
+            status[Int(j)] |= CDColumn.inWorkingSet | CDColumn.everInWorkingSet
+            added += 1
+        }
+        runnerUps = []
+        wsCount += added
+        var slice = UnsafeMutableBufferPointer(rebasing: ws[0..<wsCount])
+        slice.sort()
+        return added
     }
 
     /// Every in-play column, in index order (the working set of ridge / least squares).

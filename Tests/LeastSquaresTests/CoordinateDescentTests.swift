@@ -378,6 +378,31 @@ struct CoordinateDescentTests {
         #expect(g.map(abs).max()! <= l1 * (1 + 1e-6))
     }
 
+    @Test("a saturated first working set grows by its runner-ups, copied in the same scan; KKT holds")
+    func saturatedWorkingSetGrows() throws {
+        // The benchmark's shape, scaled down: x_true 2 % dense, λ₁ = 0.1·λmax, where nearly every violator at
+        // x = 0 ends up in the support, and the support reaches past them.
+        let generated = try SyntheticProblem.generate(rows: 20000, columns: 10000, density: 0.002, solutionDensity: 0.02,
+                                                      noise: 0.01, seed: 7)
+        let a = generated.matrix, y = generated.rhs
+        let aty = try a.transposeMultiply(y)
+        let l1 = 0.1 * aty.map(abs).max()!
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: l1))
+        var statistics = CDStatistics()
+        let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-8), control: .none, statistics: &statistics)
+        #expect(solution.report.stopReason == .dualityGap)
+        let label = "\(solution.report.diagnostics), grown by \(statistics.extendedWorkingSets)"
+        #expect(statistics.extendedWorkingSets.first ?? 0 > 0, "\(label)")
+        #expect(statistics.copyPasses < statistics.outerIterations, "\(label)")
+        #expect(statistics.violatorsLeftOut.allSatisfy { $0 == 0 }, "\(label)")
+        // KKT: |ã_jᵀr| ≤ λ₁ everywhere, = λ₁·sign(x_j) on the support.
+        let g = try a.transposeMultiply(problem.residual(solution.x))
+        #expect(g.map(abs).max()! <= l1 * (1 + 1e-5), "\(label)")
+        for j in 0..<a.columnCount where solution.x[j] != 0 {
+            #expect(abs(g[j] - l1 * (solution.x[j] > 0 ? 1 : -1)) <= 1e-4 * l1, "column \(j)")
+        }
+    }
+
     @Test("screening and working sets: a 98%-sparse solution touches few columns")
     func workingSetSkipsColumns() throws {
         let n = 2000
