@@ -235,9 +235,18 @@ public enum CoordinateDescent {
             var fresh: [Int32] = []
             for t in 0..<k.wsCount where !k.pool.holds(Int(k.ws[t])) { fresh.append(k.ws[t]) }
             if !fresh.isEmpty {
-                // The runner-ups ride along (the scan costs the same); without a scan they stay out.
-                for j in k.runnerUps where !k.pool.holds(Int(j)) { fresh.append(j) }
-                try k.copyColumns(fresh)
+                // The runner-ups ride along (the scan costs the same); without a scan they stay out, and
+                // they are dropped, not refused, when they would not fit the memory budget.
+                let speculative = k.runnerUps.filter { !k.pool.holds(Int($0)) }
+                do {
+                    try k.copyColumns(fresh + speculative)
+                } catch {
+                    if speculative.isEmpty { throw error }
+                    k.runnerUps = []
+                    statistics.copyPasses += 1
+                    statistics.droppedRunnerUps += speculative.count
+                    try k.copyColumns(fresh)
+                }
                 statistics.copyPasses += 1
             }
             statistics.workingSetSizes.append(k.wsCount)
@@ -329,6 +338,8 @@ struct CDStatistics {
     var violatorsLeftOut: [Int] = []
     /// Columns added to saturated working sets (`CDKernel.extendSaturatedWorkingSet`).
     var extendedWorkingSets: [Int] = []
+    /// Runner-ups left out of a copy because they would not have fitted the memory budget.
+    var droppedRunnerUps = 0
     /// Passes over A: gradients Ãᵀr (besides the first pass, which takes ‖ã_j‖² and Ãᵀỹ; with L1 they
     /// read only the rows that meet the support), and scans that copy new working-set columns out.
     var fullPasses = 0

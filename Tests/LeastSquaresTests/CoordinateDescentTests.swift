@@ -403,6 +403,31 @@ struct CoordinateDescentTests {
         }
     }
 
+    @Test("runner-ups that do not fit the memory budget are left out, not refused: every budget solves to KKT or refuses")
+    func runnerUpsYieldToBudget() throws {
+        let generated = try SyntheticProblem.generate(rows: 20000, columns: 10000, density: 0.002, solutionDensity: 0.02,
+                                                      noise: 0.01, seed: 7)
+        let a = generated.matrix
+        let l1 = 0.1 * (try a.transposeMultiply(generated.rhs)).map(abs).max()!
+        let problem = try LeastSquaresProblem(matrix: a, rhs: generated.rhs, regularization: Regularization(l1: l1))
+        var options = IterativeReference.cdOptions(tolerance: 1e-8)
+        var dropped = 0, solved = 0
+        for budget in stride(from: 1_000_000, through: 4_000_000, by: 40_000) {
+            options.memoryBudgetBytes = budget
+            var statistics = CDStatistics()
+            do {
+                let solution = try CoordinateDescent.solve(problem, options: options, control: .none, statistics: &statistics)
+                solved += 1
+                let g = try a.transposeMultiply(problem.residual(solution.x))
+                #expect(g.map(abs).max()! <= l1 * (1 + 1e-5), "budget \(budget)")
+                if statistics.droppedRunnerUps > 0 { dropped += 1 }
+            } catch let error as SolverError {
+                guard case .sparse(.exceedsMemoryBudget) = error else { Issue.record("budget \(budget): \(error)"); continue }
+            }
+        }
+        #expect(dropped > 0 && solved > dropped, "\(dropped) budgets dropped runner-ups, \(solved) solved")
+    }
+
     @Test("screening and working sets: a 98%-sparse solution touches few columns")
     func workingSetSkipsColumns() throws {
         let n = 2000
