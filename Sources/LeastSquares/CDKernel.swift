@@ -65,9 +65,11 @@ struct CDKernel {
     /// The working set: `ws[0..<wsCount]` (capacity n; the tail is scratch for selection).
     let ws: UnsafeMutableBufferPointer<Int32>
     var wsCount = 0
-    /// The candidates the last refresh ranked right after the working set's, nearest first
+    /// The candidates the last refresh ranked right after the working set's, in no order
     /// (`extendSaturatedWorkingSet`); copied into the pool with the working set.
     var runnerUps: [Int32] = []
+    /// Whether refreshes pick runner-ups (tests compare with and without).
+    var takesRunnerUps = true
 
     init(a: CDRows, pool: CDColumnPool, l1: Double, l2: Double, y: UnsafeBufferPointer<Double>,
          x: UnsafeMutableBufferPointer<Double>, r: UnsafeMutableBufferPointer<Double>,

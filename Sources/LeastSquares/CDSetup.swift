@@ -49,7 +49,7 @@ final class CDColumnPool {
     private(set) var used = 0
     /// Accumulators of parts 1… for the scatter (part 0 writes the output itself).
     let partials: ScratchBuffer<Double>
-    /// The rows a sparse scatter reads (`scatter(_:into:sparse:_:)`), each part's within its own row range;
+    /// The rows a sparse scatter reads (`scatter(_:into:minuend:v:)`), each part's within its own row range;
     /// empty when the solve has no sparse scatters (no L1 term).
     let rowList: ScratchBuffer<Int32>
     /// One bit per column: being copied now (a bitmap stays in the first-level cache while a scan tests
@@ -330,8 +330,13 @@ final class CDColumnPool {
             // they and the pool's growth would not fit what the budget leaves.
             let estimate = 4 * Double(columns.count) * Double(totalEntries) / Double(max(n, 1))
             try reserve(used, scratch: 24 * estimate)
-            let room = Double(budget.bytes) - fixedBytes - Double(max(used, rows.count)) * Self.bytesPerEntry
-            let listCap = room > 0 ? Int(min(room / (24 + Self.bytesPerEntry), Double(Int.max / 2))) : 0
+            // The most entries `reserve` below would accept (so that a scan stops only when it would refuse, and
+            // the outcome does not depend on when the parts report): 24 bytes each of lists while they fit the
+            // pool's spare capacity, 24 + 12 beside the old buffer once the pool must grow.
+            let room = Double(budget.bytes) - fixedBytes - Double(rows.count) * Self.bytesPerEntry
+            let withinCapacity = room > 0 ? min(Double(rows.count - used), room / 24) : 0
+            let growing = room > 0 ? (room - Double(used) * Self.bytesPerEntry) / (24 + Self.bytesPerEntry) : 0
+            let listCap = Int(min(max(withinCapacity, growing, 0), Double(Int.max / 2)))
             let found = Atomic<Int>(0), stopped = Atomic<Bool>(false)
             let lists = (0..<parts).map { _ in CDCopyList() }
             Parallelism.run(parts) { part in
@@ -452,6 +457,35 @@ final class CDColumnPool {
                 }
             }
         }
+    }
+
+    /// Removes from the pool the columns `drop` selects, moving the others down in pool order (their
+    /// rows and values stay sorted; nothing is reallocated). Returns the number of entries freed.
+    func compact(dropping drop: (Int) -> Bool) -> Int {
+        let starts = start.pointer, counts = count.pointer
+        var pooled: [(start: Int, column: Int)] = []
+        for j in 0..<n where starts[j] >= 0 { pooled.append((starts[j], j)) }
+        pooled.sort { $0.start < $1.start }
+        var cursor = 0
+        let outRows = rows.pointer, outValues = values.pointer
+        for (from, j) in pooled {
+            if drop(j) {
+                starts[j] = -1
+                continue
+            }
+            let length = Int(counts[j])
+            if from != cursor {
+                for q in 0..<length {
+                    outRows[cursor + q] = outRows[from + q]
+                    outValues[cursor + q] = outValues[from + q]
+                }
+            }
+            starts[j] = cursor
+            cursor += length
+        }
+        let freed = used - cursor
+        used = cursor
+        return freed
     }
 
     /// Entries a copy scan tests before it turns the hits into list entries.

@@ -12,7 +12,7 @@ struct CDRefresh {
     /// Columns still in play.
     var inPlay = 0
     /// KKT violators (zero columns with |ĝ_j| > λ₁) the new working set left out: always 0, since they
-    /// carry the smallest keys and the set is at least as large as their number (tests check it).
+    /// carry the smallest keys and the set has room for the support and all of them (tests check it).
     var violatorsLeftOut = 0
 }
 
@@ -30,8 +30,8 @@ extension CDKernel {
     /// get x_j = 0 (r is corrected if x_j was nonzero) and are never visited again.
     ///
     /// **Working set.** Every in-play column with x_j ≠ 0, then the in-play zero columns closest to
-    /// violating their dual constraint, max(`minimumSize`, 2·nnz(x), KKT violators) columns in all,
-    /// sorted by index. The key is the distance of r̂ to the constraint's boundary,
+    /// violating their dual constraint, max(`minimumSize`, 2·nnz(x), nnz(x) + KKT violators) columns in
+    /// all, sorted by index. The key is the distance of r̂ to the constraint's boundary,
     /// d_j = (λ₁ − |ĝ_j|)/‖â_j‖ (Massias, Gramfort & Salmon 2018, "Celer", eq. 10, at θ = r̂), negative
     /// for violated constraints, which are therefore all taken first; ranked by sign(d_j)·d_j² (same
     /// order, no square root). Celer measures from the feasible θ = s·r̂, where no d_j is negative: with
@@ -39,6 +39,11 @@ extension CDKernel {
     /// 2.3k of the 5.85k violators, ranked mostly by column norm, and the solve took 5 outer iterations
     /// and 4 copy scans; from r̂ it holds all of them (97.7 % of the final support) and takes 3 and 2.
     /// Selection is O(n) on average (quickselect).
+    ///
+    /// **Runner-ups** (`runnerUps`): the candidates ranked next, as many as were chosen and at most n/16,
+    /// which the caller copies into the pool in the same scan (`extendSaturatedWorkingSet` may take them
+    /// in later). When every violator is in the pool already, only pooled columns are candidates: the
+    /// set is then filled without a scan of A, and can be smaller than the size above.
     mutating func refreshWorkingSet(scale s: Double, gap: Double, minimumSize: Int) -> CDRefresh {
         var result = CDRefresh()
         let screening = l1 > 0 && gap.isFinite
@@ -94,12 +99,12 @@ extension CDKernel {
             back = kept
         }
         let candidates = n - back
-        let size = max(minimumSize, 2 * support, violators)
+        let size = max(minimumSize, 2 * support, support + violators)
         let wanted = min(max(size, support), support + candidates)
         // The runner-ups: as many more candidates as were chosen, at most n/16 (so on average at most
         // nnz/16 entries more to copy).
         let chosen = wanted - support
-        let extra = min(chosen, n / 16, candidates - chosen)
+        let extra = takesRunnerUps ? min(chosen, n / 16, candidates - chosen) : 0
         if chosen + extra > 0, chosen + extra < candidates {
             Self.selectSmallest(score, ws, from: back, to: n, count: chosen + extra)
         }
@@ -128,9 +133,10 @@ extension CDKernel {
     /// its own refresh ranked next. Adds those of them in the pool (the refresh's copy scan took them
     /// along), in index order. Returns the number added.
     mutating func extendSaturatedWorkingSet() -> Int {
+        guard !runnerUps.isEmpty else { return 0 }
         var support = 0
         for k in 0..<wsCount where x[Int(ws[k])] != 0 { support += 1 }
-        guard 2 * support > wsCount, !runnerUps.isEmpty else { return 0 }
+        guard 2 * support > wsCount else { return 0 }
         var added = 0
         for j in runnerUps where status[Int(j)] & (CDColumn.inWorkingSet | CDColumn.inactive) == 0 && pool.holds(Int(j)) {
             ws[wsCount + added] = j

@@ -30,7 +30,7 @@ import SparseTensor
 /// - discards the columns the gap-safe sphere test proves inactive (Fercoq, Gramfort & Salmon 2015;
 ///   Ndiaye, Fercoq, Gramfort & Salmon 2017): they are never updated again and leave the candidates;
 /// - picks a working set: the support of x plus the zero columns nearest to violating their dual
-///   constraint, max(100, 2·nnz(x), number of KKT violators |ĝ_j| > λ₁) columns in all (Massias,
+///   constraint, max(100, 2·nnz(x), nnz(x) + number of KKT violators |ĝ_j| > λ₁) columns in all (Massias,
 ///   Gramfort & Salmon 2018, "Celer", who double 2·nnz(x) from 10; taking every violator at once
 ///   saves the outer O(nnz) passes that doubling from a small set would cost), and copies its new
 ///   columns out of A, with as many runner-ups (the next candidates, at most n/16) in the same scan;
@@ -91,7 +91,7 @@ public enum CoordinateDescent {
     /// `solve` that also fills in `statistics` (tests look at how many columns were touched), with the
     /// number of row ranges of the passes over A as a parameter (tests split small matrices too).
     static func solve(_ problem: LeastSquaresProblem, options: SolverOptions, control: SolveControl,
-                      statistics: inout CDStatistics, parts: Int? = nil) throws(SolverError) -> Solution {
+                      statistics: inout CDStatistics, parts: Int? = nil, runnerUps: Bool = true) throws(SolverError) -> Solution {
         try IterativeOptionCheck.common(options)
         let clock = SolveClock(control)
         let m = problem.rowCount, n = problem.columnCount, nnz = problem.matrix.nnz
@@ -134,6 +134,7 @@ public enum CoordinateDescent {
                     var kernel = CDKernel(a: a, pool: pool, l1: reg.l1, l2: reg.l2, y: y, x: x.pointer, r: r.pointer,
                                           colSq: colSq.pointer, cy: cy.pointer, grad: grad.pointer, score: score.pointer,
                                           status: status.pointer, ws: ws.pointer)
+                    kernel.takesRunnerUps = runnerUps
                     do throws(SolverError) {
                         return .success(try iterate(&kernel, options: options, clock: clock, statistics: &statistics))
                     } catch {
@@ -225,6 +226,7 @@ public enum CoordinateDescent {
                 let refresh = k.refreshWorkingSet(scale: whole.scale, gap: whole.gap, minimumSize: minimumWorkingSet)
                 settled = statistics.outerIterations > 1 && refresh.violatorsOutside == 0
                 statistics.violatorsLeftOut.append(refresh.violatorsLeftOut)
+                if statistics.firstWorkingSet.isEmpty { statistics.firstWorkingSet = Array(k.ws[0..<k.wsCount]) }
                 if refresh.changedX { k.recomputeResidual() }
                 covers = k.wsCount == refresh.inPlay
             } else if !allColumnsBuilt {
@@ -235,17 +237,22 @@ public enum CoordinateDescent {
             var fresh: [Int32] = []
             for t in 0..<k.wsCount where !k.pool.holds(Int(k.ws[t])) { fresh.append(k.ws[t]) }
             if !fresh.isEmpty {
-                // The runner-ups ride along (the scan costs the same); without a scan they stay out, and
-                // they are dropped, not refused, when they would not fit the memory budget.
+                // The runner-ups ride along (the scan costs the same); without a scan they stay out. When the
+                // copy does not fit the memory budget, they are dropped instead of the solve, and so are the
+                // earlier rounds' runner-ups that never entered a working set.
                 let speculative = k.runnerUps.filter { !k.pool.holds(Int($0)) }
                 do {
                     try k.copyColumns(fresh + speculative)
+                    statistics.copiedColumns.append(fresh.count + speculative.count)
                 } catch {
-                    if speculative.isEmpty { throw error }
                     k.runnerUps = []
+                    let status = k.status, x = k.x
+                    let freed = k.pool.compact { j in status[j] & CDColumn.everInWorkingSet == 0 && x[j] == 0 }
+                    if speculative.isEmpty && freed == 0 { throw error }
                     statistics.copyPasses += 1
-                    statistics.droppedRunnerUps += speculative.count
+                    statistics.droppedRunnerUps += speculative.count + freed
                     try k.copyColumns(fresh)
+                    statistics.copiedColumns.append(fresh.count)
                 }
                 statistics.copyPasses += 1
             }
@@ -338,7 +345,10 @@ struct CDStatistics {
     var violatorsLeftOut: [Int] = []
     /// Columns added to saturated working sets (`CDKernel.extendSaturatedWorkingSet`).
     var extendedWorkingSets: [Int] = []
-    /// Runner-ups left out of a copy because they would not have fitted the memory budget.
+    /// The first working set (l1 > 0), and the columns each successful copy scan took.
+    var firstWorkingSet: [Int32] = []
+    var copiedColumns: [Int] = []
+    /// Runner-ups left out of a copy, or (their entries) dropped from the pool, to fit the memory budget.
     var droppedRunnerUps = 0
     /// Passes over A: gradients Ãᵀr (besides the first pass, which takes ‖ã_j‖² and Ãᵀỹ; with L1 they
     /// read only the rows that meet the support), and scans that copy new working-set columns out.

@@ -312,11 +312,47 @@ struct CoordinateDescentTests {
             var statistics = CDStatistics()
             let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-12), control: .none,
                                                        statistics: &statistics, parts: parts)
-            #expect(statistics.workingSetSizes.allSatisfy { 8 * $0 < n }, "working sets \(statistics.workingSetSizes)")
+            #expect(statistics.copiedColumns.allSatisfy { 8 * $0 < n }, "copies \(statistics.copiedColumns)")
             #expect(statistics.copyPasses >= 1)
             let kkt = IterativeReference.kktViolation(dense, y, solution.x, l1: l1, l2: 0.05, weights: w)
             #expect(kkt < 1e-6 * l1, "\(parts) parts: KKT violation \(kkt), λ₁ = \(l1)")
             if let first { #expect(relativeError(solution.x, first) < 1e-7, "\(parts) parts differ from 1 part") } else { first = solution.x }
+        }
+    }
+
+    @Test("pool compaction: dropped columns leave the pool, kept ones keep their entries, in order, and new copies fit behind them")
+    func poolCompaction() throws {
+        let (m, n) = (400, 60)
+        let a = RandomSparse.matrix(rows: m, columns: n, density: 0.1, seed: 93)
+        let csc = CSCMatrix(a)
+        func column(_ j: Int) -> [(Int32, Double)] {
+            let range = csc.storage.offsets[j]..<csc.storage.offsets[j + 1]
+            return range.map { (csc.storage.indices[$0], csc.storage.values[$0]) }
+        }
+        for parts in [1, 2] {
+            try a.storage.offsets.withUnsafeBufferPointer { off in
+                try a.storage.indices.withUnsafeBufferPointer { idx in
+                    try a.storage.values.withUnsafeBufferPointer { val in
+                        let rows = CDRows(m: m, n: n, off: off, idx: idx, val: val, rootWeights: UnsafeBufferPointer(start: nil, count: 0))
+                        let pool = CDColumnPool(rows, parts: parts, sparseScatters: true, budget: .unlimited, fixedBytes: 0)
+                        try pool.copy([3, 7, 11, 20, 41], from: rows)
+                        try pool.copy([5, 8, 59], from: rows)
+                        let before = pool.used
+                        let dropped: Set<Int> = [3, 11, 8, 59]
+                        let freed = pool.compact { dropped.contains($0) }
+                        #expect(freed == dropped.reduce(0) { $0 + column($1).count })
+                        #expect(pool.used == before - freed)
+                        try pool.copy([3, 30], from: rows)
+                        for j in [7, 20, 41, 5, 3, 30] {
+                            #expect(pool.holds(j))
+                            let range = Int(pool.start.pointer[j])..<(Int(pool.start.pointer[j]) + Int(pool.count.pointer[j]))
+                            let got = range.map { (pool.rows.pointer[$0], pool.values.pointer[$0]) }
+                            #expect(got.map(\.0) == column(j).map(\.0) && got.map(\.1) == column(j).map(\.1), "\(parts) parts, column \(j)")
+                        }
+                        for j in [11, 8, 59] { #expect(!pool.holds(j)) }
+                    }
+                }
+            }
         }
     }
 
@@ -358,31 +394,41 @@ struct CoordinateDescentTests {
         #expect(relativeError(solution.x, xTrue) < 1e-6)
     }
 
-    @Test("every working set holds every KKT violator, the first one all columns with |ã_jᵀỹ| > λ₁")
+    @Test("every working set holds every KKT violator: from x = 0 all columns with |ã_jᵀỹ| > λ₁, from a warm start its violators too")
     func workingSetTakesViolators() throws {
         let n = 3000
         let (a, _, y, _) = IterativeReference.plantedProblem(rows: 1500, columns: n, density: 0.01, support: 60, noise: 0.01, seed: 43)
         let aty = try a.transposeMultiply(y)
         let l1 = 0.1 * aty.map(abs).max()!
-        let violators = aty.filter { abs($0) > l1 }.count
-        // More violators than the smallest working set, so the selection decides which enter.
-        try #require(violators > 2 * CoordinateDescent.minimumWorkingSet)
-        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: l1))
-        var statistics = CDStatistics()
-        let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-10), control: .none, statistics: &statistics)
-        #expect(solution.report.stopReason == .dualityGap)
-        #expect(statistics.workingSetSizes.first == violators, "working sets \(statistics.workingSetSizes), \(violators) violators at x = 0")
-        #expect(!statistics.violatorsLeftOut.isEmpty && statistics.violatorsLeftOut.allSatisfy { $0 == 0 },
-                "violators left out of each working set: \(statistics.violatorsLeftOut)")
-        let g = try a.transposeMultiply(problem.residual(solution.x))
-        #expect(g.map(abs).max()! <= l1 * (1 + 1e-6))
+        // A warm start on the 50 columns most correlated with y, at tiny values: the support is there, and
+        // the violators (more than the smallest working set) must all fit beside it.
+        var warm = [Double](repeating: 0, count: n)
+        for j in (0..<n).sorted(by: { abs(aty[$0]) > abs(aty[$1]) }).prefix(50) { warm[j] = 1e-3 * (aty[j] > 0 ? 1 : -1) }
+        for x0 in [nil, warm] {
+            var problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: l1))
+            if let x0 { problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: l1), initialGuess: x0) }
+            let start = x0 ?? [Double](repeating: 0, count: n)
+            let g = try a.transposeMultiply(problem.residual(start))
+            let violators = Set((0..<n).filter { start[$0] == 0 && abs(g[$0]) > l1 })
+            try #require(violators.count > 2 * CoordinateDescent.minimumWorkingSet)
+            var statistics = CDStatistics()
+            let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-10), control: .none, statistics: &statistics)
+            let label = "warm start: \(x0 != nil), \(violators.count) violators, working sets \(statistics.workingSetSizes)"
+            #expect(solution.report.stopReason == .dualityGap, "\(label)")
+            let first = Set(statistics.firstWorkingSet.map(Int.init))
+            #expect(violators.isSubset(of: first), "\(label): \(violators.subtracting(first).count) left out")
+            #expect(!statistics.violatorsLeftOut.isEmpty && statistics.violatorsLeftOut.allSatisfy { $0 == 0 },
+                    "\(label): left out \(statistics.violatorsLeftOut)")
+            let gx = try a.transposeMultiply(problem.residual(solution.x))
+            #expect(gx.map(abs).max()! <= l1 * (1 + 1e-6), "\(label)")
+        }
     }
 
     @Test("a saturated first working set grows by its runner-ups, copied in the same scan; KKT holds")
     func saturatedWorkingSetGrows() throws {
         // The benchmark's shape, scaled down: x_true 2 % dense, λ₁ = 0.1·λmax, where nearly every violator at
         // x = 0 ends up in the support, and the support reaches past them.
-        let generated = try SyntheticProblem.generate(rows: 20000, columns: 10000, density: 0.002, solutionDensity: 0.02,
+        let generated = try SyntheticProblem.generate(rows: 60000, columns: 30000, density: 0.04 / 30, solutionDensity: 0.02,
                                                       noise: 0.01, seed: 7)
         let a = generated.matrix, y = generated.rhs
         let aty = try a.transposeMultiply(y)
@@ -393,7 +439,11 @@ struct CoordinateDescentTests {
         #expect(solution.report.stopReason == .dualityGap)
         let label = "\(solution.report.diagnostics), grown by \(statistics.extendedWorkingSets)"
         #expect(statistics.extendedWorkingSets.first ?? 0 > 0, "\(label)")
-        #expect(statistics.copyPasses < statistics.outerIterations, "\(label)")
+        // Without runner-ups the same solve takes more outer iterations (each a gradient pass) and scans.
+        var plain = CDStatistics()
+        _ = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-8), control: .none, statistics: &plain, runnerUps: false)
+        #expect(statistics.outerIterations < plain.outerIterations && statistics.copyPasses <= plain.copyPasses,
+                "\(label); without runner-ups: \(plain.diagnostics(columns: a.columnCount))")
         #expect(statistics.violatorsLeftOut.allSatisfy { $0 == 0 }, "\(label)")
         // KKT: |ã_jᵀr| ≤ λ₁ everywhere, = λ₁·sign(x_j) on the support.
         let g = try a.transposeMultiply(problem.residual(solution.x))
@@ -403,26 +453,35 @@ struct CoordinateDescentTests {
         }
     }
 
-    @Test("runner-ups that do not fit the memory budget are left out, not refused: every budget solves to KKT or refuses")
+    @Test("runner-ups never cost a solve: every budget that solves without them solves with them (to KKT), some by dropping them")
     func runnerUpsYieldToBudget() throws {
+        // The benchmark's shape scaled down (runner-ups taken in), and a planted problem whose first working set does
+        // not saturate (runner-ups left in the pool unused when round 2 needs a scan of its own).
         let generated = try SyntheticProblem.generate(rows: 20000, columns: 10000, density: 0.002, solutionDensity: 0.02,
                                                       noise: 0.01, seed: 7)
-        let a = generated.matrix
-        let l1 = 0.1 * (try a.transposeMultiply(generated.rhs)).map(abs).max()!
-        let problem = try LeastSquaresProblem(matrix: a, rhs: generated.rhs, regularization: Regularization(l1: l1))
-        var options = IterativeReference.cdOptions(tolerance: 1e-8)
+        let (planted, _, plantedY, _) = IterativeReference.plantedProblem(rows: 1500, columns: 3000, density: 0.01, support: 60,
+                                                                          noise: 0.01, seed: 43)
+        let cases = [(generated.matrix, generated.rhs, stride(from: 1_000_000, through: 4_000_000, by: 40_000)),
+                     (planted, plantedY, stride(from: 250_000, through: 1_000_000, by: 10_000))]
         var dropped = 0, solved = 0
-        for budget in stride(from: 1_000_000, through: 4_000_000, by: 40_000) {
-            options.memoryBudgetBytes = budget
-            var statistics = CDStatistics()
-            do {
-                let solution = try CoordinateDescent.solve(problem, options: options, control: .none, statistics: &statistics)
-                solved += 1
-                let g = try a.transposeMultiply(problem.residual(solution.x))
-                #expect(g.map(abs).max()! <= l1 * (1 + 1e-5), "budget \(budget)")
-                if statistics.droppedRunnerUps > 0 { dropped += 1 }
-            } catch let error as SolverError {
-                guard case .sparse(.exceedsMemoryBudget) = error else { Issue.record("budget \(budget): \(error)"); continue }
+        for (a, y, budgets) in cases {
+            let l1 = 0.1 * (try a.transposeMultiply(y)).map(abs).max()!
+            let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: l1))
+            var options = IterativeReference.cdOptions(tolerance: 1e-8)
+            for budget in budgets {
+                options.memoryBudgetBytes = budget
+                var without = CDStatistics(), with = CDStatistics()
+                let plain = try? CoordinateDescent.solve(problem, options: options, control: .none, statistics: &without, runnerUps: false)
+                do {
+                    let solution = try CoordinateDescent.solve(problem, options: options, control: .none, statistics: &with)
+                    solved += 1
+                    let g = try a.transposeMultiply(problem.residual(solution.x))
+                    #expect(g.map(abs).max()! <= l1 * (1 + 1e-5), "\(a.columnCount) columns, budget \(budget)")
+                    if with.droppedRunnerUps > 0 { dropped += 1 }
+                } catch let error as SolverError {
+                    guard case .sparse(.exceedsMemoryBudget) = error else { Issue.record("budget \(budget): \(error)"); continue }
+                    #expect(plain == nil, "\(a.columnCount) columns, budget \(budget): refused with runner-ups, solved without")
+                }
             }
         }
         #expect(dropped > 0 && solved > dropped, "\(dropped) budgets dropped runner-ups, \(solved) solved")
