@@ -30,7 +30,8 @@ import SparseTensor
 /// - discards the columns the gap-safe sphere test proves inactive (Fercoq, Gramfort & Salmon 2015;
 ///   Ndiaye, Fercoq, Gramfort & Salmon 2017): they are never updated again and leave the candidates;
 /// - picks a working set: the support of x plus the zero columns nearest to violating their dual
-///   constraint, max(100, 2·nnz(x), nnz(x) + number of KKT violators |ĝ_j| > λ₁) columns in all (Massias,
+///   constraint, max(100, 2·nnz(x), nnz(x) + number of KKT violators |ĝ_j| > λ₁, at most
+///   max(n/32, 2·nnz(x)) of those) columns in all (Massias,
 ///   Gramfort & Salmon 2018, "Celer", who double 2·nnz(x) from 10; taking every violator at once
 ///   saves the outer O(nnz) passes that doubling from a small set would cost), and copies its new
 ///   columns out of A, with as many runner-ups (the next candidates, at most n/16) in the same scan;

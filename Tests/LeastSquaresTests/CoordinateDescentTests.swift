@@ -394,10 +394,11 @@ struct CoordinateDescentTests {
         #expect(relativeError(solution.x, xTrue) < 1e-6)
     }
 
-    @Test("every working set holds every KKT violator: from x = 0 all columns with |ã_jᵀỹ| > λ₁, from a warm start its violators too")
+    @Test("every working set holds every KKT violator up to its cap (n/32): from x = 0 all columns with |ã_jᵀỹ| > λ₁, from a warm start its violators too")
     func workingSetTakesViolators() throws {
-        let n = 3000
-        let (a, _, y, _) = IterativeReference.plantedProblem(rows: 1500, columns: n, density: 0.01, support: 60, noise: 0.01, seed: 43)
+        let n = 20000
+        let generated = try SyntheticProblem.generate(rows: 40000, columns: n, density: 0.001, solutionDensity: 0.02, noise: 0.01, seed: 43)
+        let a = generated.matrix, y = generated.rhs
         let aty = try a.transposeMultiply(y)
         let l1 = 0.1 * aty.map(abs).max()!
         // A warm start on the 50 columns most correlated with y, at tiny values: the support is there, and
@@ -410,7 +411,7 @@ struct CoordinateDescentTests {
             let start = x0 ?? [Double](repeating: 0, count: n)
             let g = try a.transposeMultiply(problem.residual(start))
             let violators = Set((0..<n).filter { start[$0] == 0 && abs(g[$0]) > l1 })
-            try #require(violators.count > 2 * CoordinateDescent.minimumWorkingSet)
+            try #require(violators.count > 2 * CoordinateDescent.minimumWorkingSet && violators.count <= n / 32)
             var statistics = CDStatistics()
             let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-10), control: .none, statistics: &statistics)
             let label = "warm start: \(x0 != nil), \(violators.count) violators, working sets \(statistics.workingSetSizes)"
@@ -422,6 +423,31 @@ struct CoordinateDescentTests {
             let gx = try a.transposeMultiply(problem.residual(solution.x))
             #expect(gx.map(abs).max()! <= l1 * (1 + 1e-6), "\(label)")
         }
+    }
+
+    @Test("at small λ₁ the first working set takes the n/32 most violated columns (normalized distance), not all violators")
+    func workingSetCapsViolators() throws {
+        let n = 20000
+        let generated = try SyntheticProblem.generate(rows: 40000, columns: n, density: 0.001, solutionDensity: 0.02, noise: 0.01, seed: 43)
+        let a = generated.matrix, y = generated.rhs
+        let aty = try a.transposeMultiply(y)
+        let l1 = 0.01 * aty.map(abs).max()!
+        let colSq = a.columnSquaredNorms()
+        // Celer's distance of r = y to each violated constraint, independently: (λ₁ − |a_jᵀy|)/‖a_j‖ < 0.
+        let violators = (0..<n).filter { abs(aty[$0]) > l1 }
+        try #require(violators.count > n / 16)
+        let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: l1))
+        var statistics = CDStatistics()
+        let solution = try CoordinateDescent.solve(problem, options: IterativeReference.cdOptions(tolerance: 1e-8), control: .none, statistics: &statistics)
+        #expect(solution.report.stopReason == .dualityGap)
+        let first = Set(statistics.firstWorkingSet.map(Int.init))
+        #expect(first.count == n / 32, "working sets \(statistics.workingSetSizes)")
+        #expect(first.isSubset(of: Set(violators)))
+        func distance(_ j: Int) -> Double { (l1 - abs(aty[j])) / colSq[j].squareRoot() }
+        let inside = first.map(distance).max()!, outside = violators.filter { !first.contains($0) }.map(distance).min()!
+        #expect(inside <= outside * (1 - 1e-9), "the least violated taken \(inside), the most violated left \(outside)")
+        let gx = try a.transposeMultiply(problem.residual(solution.x))
+        #expect(gx.map(abs).max()! <= l1 * (1 + 1e-5))
     }
 
     @Test("a saturated first working set grows by its runner-ups, copied in the same scan; KKT holds")
