@@ -306,10 +306,11 @@ final class CDColumnPool {
     /// Copies the columns `columns` (none of them in the pool yet) into the pool: one scan of A split
     /// over the parts' row ranges, which keeps every column sorted by row.
     ///
-    /// A few columns (under 1/8 of them): each part lists the entries it meets (column, row, position in
-    /// A); the lists, in part order, give the column lengths, then fill the pool, the values fetched by
-    /// position (independent loads that overlap; read inside the scan, each missed the cache behind a
-    /// mispredicted branch and took 2/3 of its time). Many columns (ridge: all): a first scan counts each
+    /// A few columns (under 1/8 of them): each part lists the entries it meets (the column's place in
+    /// `columns`, the row, the position in A: 16 bytes) and counts them per column; the counts, in part
+    /// order, give every column its place and every part its first slot in each column; then the parts fill
+    /// the pool at once, the values fetched by position (independent loads that overlap; read inside the
+    /// scan, each missed the cache behind a mispredicted branch and took 2/3 of its time). Many columns (ridge: all): a first scan counts each
     /// part's entries per column (`cs_transpose`'s counting sort), the second scatters them into place.
     ///
     /// - Throws: `.sparse(.exceedsMemoryBudget)` when the pool would outgrow the budget left for it.
@@ -325,18 +326,20 @@ final class CDColumnPool {
         defer { for j in columns { mask[Int(j) &>> 6] = 0 } }
         let weighted = !a.rootWeights.isEmpty
         if 8 * columns.count < n {
-            // The lists take 24 bytes an entry: checked for four times the average column length first, and
+            // The lists take 16 bytes an entry: checked for four times the average column length first, and
             // counted as they grow (a long column, say an intercept, can hold far more), the scan stopping once
             // they and the pool's growth would not fit what the budget leaves.
             let estimate = 4 * Double(columns.count) * Double(totalEntries) / Double(max(n, 1))
-            try reserve(used, scratch: 24 * estimate)
+            try reserve(used, scratch: Self.listBytesPerEntry * estimate)
             // The most entries `reserve` below would accept (so that a scan stops only when it would refuse, and
-            // the outcome does not depend on when the parts report): 24 bytes each of lists while they fit the
-            // pool's spare capacity, 24 + 12 beside the old buffer once the pool must grow.
+            // the outcome does not depend on when the parts report): list bytes alone while the entries fit the
+            // pool's spare capacity, list and pool bytes beside the old buffer once the pool must grow.
             let room = Double(budget.bytes) - fixedBytes - Double(rows.count) * Self.bytesPerEntry
-            let withinCapacity = room > 0 ? min(Double(rows.count - used), room / 24) : 0
-            let growing = room > 0 ? (room - Double(used) * Self.bytesPerEntry) / (24 + Self.bytesPerEntry) : 0
+            let withinCapacity = room > 0 ? min(Double(rows.count - used), room / Self.listBytesPerEntry) : 0
+            let growing = room > 0 ? (room - Double(used) * Self.bytesPerEntry) / (Self.listBytesPerEntry + Self.bytesPerEntry) : 0
             let listCap = Int(min(max(withinCapacity, growing, 0), Double(Int.max / 2)))
+            // While the copy runs, a new column's `count` holds its place k in `columns` (the lists store k).
+            for (k, column) in columns.enumerated() { counts[Int(column)] = Int32(truncatingIfNeeded: k) }
             let found = Atomic<Int>(0), stopped = Atomic<Bool>(false)
             let lists = (0..<parts).map { _ in CDCopyList() }
             Parallelism.run(parts) { part in
@@ -356,7 +359,7 @@ final class CDColumnPool {
                     for k in 0..<hits {
                         let p = block.pointer[k]
                         while a.off[i + 1] <= p { i += 1 }
-                        cells.append(Int(a.idx[p]) &<< 32 | i)
+                        cells.append(Int(counts[Int(a.idx[p])]) &<< 32 | i)
                         positions.append(p)
                     }
                     unreported += hits
@@ -378,34 +381,36 @@ final class CDColumnPool {
             for list in lists { needed += list.cells.count }
             // The scan stopped early (its lists are incomplete): refused, with the entries found so far.
             if stopped.load(ordering: .relaxed) {
-                let bytes = fixedBytes + 24 * Double(needed) + Double(used + needed) * Self.bytesPerEntry
+                let bytes = fixedBytes + Self.listBytesPerEntry * Double(needed) + Double(used + needed) * Self.bytesPerEntry
                 try checkBudget(max(bytes, Double(budget.bytes) + 1), entries: "at least \(used + needed)")
             }
-            for list in lists {
-                for cell in list.cells { counts[cell &>> 32] &+= 1 }
+            let c = columns.count
+            try reserve(used + needed, scratch: Self.listBytesPerEntry * Double(needed) + 8 * Double(c * parts))
+            // Each part counts its entries per new column; then every column gets its place in the pool and each
+            // part its first slot in every column (parts in order, so rows stay ascending within a column); then
+            // the parts write their entries at once (their loads of A's values overlap).
+            let tallies = (0..<parts).map { _ in CDCopyTally(columns: c) }
+            Parallelism.run(parts) { part in
+                let tally = tallies[part].slots
+                for cell in lists[part].cells { tally[cell &>> 32] &+= 1 }
             }
-            try reserve(used + needed, scratch: 24 * Double(needed))
-            for column in columns {
+            for (k, column) in columns.enumerated() {
                 let j = Int(column)
                 starts[j] = used
-                used += Int(counts[j])
-            }
-            // Each entry's slot, in part order (rows ascending within each column; `start` is the cursor),
-            // then the rows and values written by the parts at once (their loads of A's values overlap).
-            for list in lists {
-                list.targets.reserveCapacity(list.cells.count)
-                for cell in list.cells {
-                    let j = cell &>> 32
-                    list.targets.append(starts[j])
-                    starts[j] &+= 1
+                for tally in tallies {
+                    let entries = tally.slots[k]
+                    tally.slots[k] = used
+                    used += entries
                 }
+                counts[j] = Int32(truncatingIfNeeded: used - starts[j])
             }
-            for column in columns { starts[Int(column)] -= Int(counts[Int(column)]) }
             let outRows = rows.pointer, outValues = values.pointer
             Parallelism.run(parts) { part in
-                let list = lists[part]
-                for k in 0..<list.cells.count {
-                    let q = list.targets[k], i = list.cells[k] & 0xFFFF_FFFF, p = list.positions[k]
+                let list = lists[part], cursor = tallies[part].slots
+                for t in 0..<list.cells.count {
+                    let k = list.cells[t] &>> 32, i = list.cells[t] & 0xFFFF_FFFF, p = list.positions[t]
+                    let q = cursor[k]
+                    cursor[k] = q &+ 1
                     outRows[q] = Int32(truncatingIfNeeded: i)
                     outValues[q] = weighted ? a.val[p] * a.rootWeights[i] : a.val[p]
                 }
@@ -488,6 +493,9 @@ final class CDColumnPool {
         return freed
     }
 
+    /// Bytes a copied entry takes in a copy scan's lists (`CDCopyList`: its cell and its position).
+    static let listBytesPerEntry = 16.0
+
     /// Entries a copy scan tests before it turns the hits into list entries.
     static let scanBlock = 4096
 
@@ -538,10 +546,16 @@ final class CDColumnPool {
     }
 }
 
-/// One part's finds in a copy scan: (column << 32 | row) and the position in A, in row order, then
-/// each one's slot in the pool.
+/// One part's finds in a copy scan: (k << 32 | row), k the column's place in the copy's list of columns,
+/// and the position in A, in row order.
 final class CDCopyList {
     var cells: [Int] = []
     var positions: [Int] = []
-    var targets: [Int] = []
+}
+
+/// One part's entries per new column of a copy, then its next slot in each of them.
+final class CDCopyTally {
+    let buffer: ScratchBuffer<Int>
+    var slots: UnsafeMutableBufferPointer<Int> { buffer.pointer }
+    init(columns: Int) { buffer = ScratchBuffer(repeating: 0, count: columns) }
 }
