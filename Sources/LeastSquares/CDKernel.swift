@@ -99,7 +99,20 @@ struct CDKernel {
 
     /// Copies the given columns (not yet in the pool) into it and refreshes the pool pointers.
     mutating func copyColumns(_ columns: [Int32]) throws(SolverError) {
+        defer { refreshPoolPointers() }
         try pool.copy(columns, from: a)
+    }
+
+    /// Drops the pooled columns that never entered a working set and have x_j = 0 (runner-ups not
+    /// taken in), shrinking the pool; returns the number dropped.
+    mutating func dropUnusedPoolColumns() -> Int {
+        defer { refreshPoolPointers() }
+        let status = status, x = x
+        return pool.compact { j in status[j] & CDColumn.everInWorkingSet == 0 && x[j] == 0 }
+    }
+
+    /// Takes the pool's buffers again (a copy or a compaction may have replaced them).
+    mutating func refreshPoolPointers() {
         idx = pool.rows.pointer
         val = pool.values.pointer
     }

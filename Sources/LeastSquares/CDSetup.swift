@@ -26,9 +26,10 @@ struct CDRows {
 ///   and the rows and updates a buffer that stays in cache; on the seed-shaped benchmark (200k × 100k,
 ///   nnz 4M, one thread, `LsqBench core`) Aᵀv took 4.9 ms from the rows and 14 ms from a CSC copy, whose
 ///   reads of v jump around.
-/// - **Columns** are copied out only when they enter a working set, once each, into a pool (CSC for
-///   those columns: rows sorted, √wᵢ applied): one scan of A's column indices per batch of new columns
-///   (`copy`).
+/// - **Columns** are copied out when they enter a working set (with the runner-ups of its selection),
+///   into a pool (CSC for those columns: rows sorted, √wᵢ applied): one scan of A's column indices per
+///   batch of new columns (`copy`). A copy that does not fit the budget drops the pooled columns that
+///   never entered a working set (`compact`), which may be copied again later.
 ///
 /// So the lasso path, whose working sets hold a few percent of the columns, never pays for a full
 /// CSR → CSC conversion (the largest cost of a solve before, and 0.8× A's bytes of memory). With ridge
@@ -465,17 +466,19 @@ final class CDColumnPool {
     }
 
     /// Removes from the pool the columns `drop` selects, moving the others down in pool order (their
-    /// rows and values stay sorted; nothing is reallocated). Returns the number of entries freed.
+    /// rows and values stay sorted), and shrinks the pool's buffers to what is left, so that a later
+    /// growth is charged for the kept entries only. Returns the number of columns dropped.
     func compact(dropping drop: (Int) -> Bool) -> Int {
         let starts = start.pointer, counts = count.pointer
         var pooled: [(start: Int, column: Int)] = []
         for j in 0..<n where starts[j] >= 0 { pooled.append((starts[j], j)) }
         pooled.sort { $0.start < $1.start }
-        var cursor = 0
+        var cursor = 0, dropped = 0
         let outRows = rows.pointer, outValues = values.pointer
         for (from, j) in pooled {
             if drop(j) {
                 starts[j] = -1
+                dropped += 1
                 continue
             }
             let length = Int(counts[j])
@@ -488,9 +491,17 @@ final class CDColumnPool {
             starts[j] = cursor
             cursor += length
         }
-        let freed = used - cursor
         used = cursor
-        return freed
+        if dropped > 0 {
+            // The smaller copies are allocated while the old buffers live: less than the growth they make room for.
+            let newRows = ScratchBuffer<Int32>(uninitializedCount: used)
+            let newValues = ScratchBuffer<Double>(uninitializedCount: used)
+            _ = newRows.pointer.update(fromContentsOf: rows.pointer[0..<used])
+            _ = newValues.pointer.update(fromContentsOf: values.pointer[0..<used])
+            rows = newRows
+            values = newValues
+        }
+        return dropped
     }
 
     /// Bytes a copied entry takes in a copy scan's lists (`CDCopyList`: its cell and its position).

@@ -11,6 +11,8 @@ struct CDRefresh {
     var violatorsOutside = 0
     /// Columns still in play.
     var inPlay = 0
+    /// KKT violators beyond the cap on those a working set takes, left for the next round.
+    var violatorsBeyondCap = 0
     /// KKT violators (zero columns with |ĝ_j| > λ₁) the new working set left out although it had room
     /// for them: always 0, since they carry the smallest keys (tests check it). Beyond the cap on the
     /// violators a set takes (`refreshWorkingSet`), the least violated are left for the next round.
@@ -32,8 +34,8 @@ extension CDKernel {
     ///
     /// **Working set.** Every in-play column with x_j ≠ 0, then the in-play zero columns closest to
     /// violating their dual constraint, max(`minimumSize`, 2·nnz(x), nnz(x) + V) columns in all, sorted
-    /// by index, where V is the number of KKT violators, at most max(n/32, 2·nnz(x)). The cap matters at
-    /// small λ₁, where far more columns violate at x = 0 than end in the support: on the 200k × 100k
+    /// by index, where V is the number of KKT violators, at most max(n/32, 2·nnz(x)). The cap matters
+    /// at small λ₁, where far more columns violate at x = 0 than end in the support: on the 200k × 100k
     /// benchmark at λ₁ = 0.01·λmax, 52k violators for a support of 1.9k. Taking them all made the first
     /// subproblem half of A (0.10 s, slower than sklearn's 0.074 s); capped at n/32, the solve takes the
     /// same 3 outer iterations in 0.04–0.05 s (n/8: 0.06 s; at λ₁ = 0.02·λmax 0.06 → 0.04 s). Above
@@ -106,6 +108,7 @@ extension CDKernel {
         }
         let candidates = n - back
         let taken = min(violators, max(n / 32, 2 * support))
+        result.violatorsBeyondCap = violators - taken
         let size = max(minimumSize, 2 * support, support + taken)
         let wanted = min(max(size, support), support + candidates)
         // The runner-ups: as many more candidates as were chosen, at most n/16 (so on average at most

@@ -32,7 +32,7 @@ import SparseTensor
 /// - picks a working set: the support of x plus the zero columns nearest to violating their dual
 ///   constraint, max(100, 2·nnz(x), nnz(x) + number of KKT violators |ĝ_j| > λ₁, at most
 ///   max(n/32, 2·nnz(x)) of those) columns in all (Massias,
-///   Gramfort & Salmon 2018, "Celer", who double 2·nnz(x) from 10; taking every violator at once
+///   Gramfort & Salmon 2018, "Celer", who double 2·nnz(x) from 10; taking the violators at once
 ///   saves the outer O(nnz) passes that doubling from a small set would cost), and copies its new
 ///   columns out of A, with as many runner-ups (the next candidates, at most n/16) in the same scan;
 ///   when every violator is in the pool already, the set is filled from the pool and no scan is made;
@@ -225,7 +225,7 @@ public enum CoordinateDescent {
             var covers = true
             if k.l1 > 0 {
                 let refresh = k.refreshWorkingSet(scale: whole.scale, gap: whole.gap, minimumSize: minimumWorkingSet)
-                settled = statistics.outerIterations > 1 && refresh.violatorsOutside == 0
+                settled = statistics.outerIterations > 1 && refresh.violatorsOutside == 0 && refresh.violatorsBeyondCap == 0
                 statistics.violatorsLeftOut.append(refresh.violatorsLeftOut)
                 if statistics.firstWorkingSet.isEmpty { statistics.firstWorkingSet = Array(k.ws[0..<k.wsCount]) }
                 if refresh.changedX { k.recomputeResidual() }
@@ -247,11 +247,10 @@ public enum CoordinateDescent {
                     statistics.copiedColumns.append(fresh.count + speculative.count)
                 } catch {
                     k.runnerUps = []
-                    let status = k.status, x = k.x
-                    let freed = k.pool.compact { j in status[j] & CDColumn.everInWorkingSet == 0 && x[j] == 0 }
-                    if speculative.isEmpty && freed == 0 { throw error }
+                    let compacted = k.dropUnusedPoolColumns()
+                    if speculative.isEmpty && compacted == 0 { throw error }
                     statistics.copyPasses += 1
-                    statistics.droppedRunnerUps += speculative.count + freed
+                    statistics.droppedRunnerUps += speculative.count + compacted
                     try k.copyColumns(fresh)
                     statistics.copiedColumns.append(fresh.count)
                 }
@@ -349,7 +348,8 @@ struct CDStatistics {
     /// The first working set (l1 > 0), and the columns each successful copy scan took.
     var firstWorkingSet: [Int32] = []
     var copiedColumns: [Int] = []
-    /// Runner-ups left out of a copy, or (their entries) dropped from the pool, to fit the memory budget.
+    /// Runner-ups left out of a copy, or dropped from the pool, to fit the memory budget (columns).
+    /// `copyPasses` counts the copies attempted, a refused attempt before such a drop included.
     var droppedRunnerUps = 0
     /// Passes over A: gradients Ãᵀr (besides the first pass, which takes ‖ã_j‖² and Ãᵀỹ; with L1 they
     /// read only the rows that meet the support), and scans that copy new working-set columns out.
