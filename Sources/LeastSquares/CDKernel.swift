@@ -41,7 +41,7 @@ struct CDKernel {
     let n: Int
     /// A's rows, for the full passes.
     let a: CDRows
-    /// The copied columns: column j is `idx[start[j] ..< start[j] + count[j]]`, `val[…]` (refreshed by `copy`).
+    /// The copied columns: column j is `idx[start[j] ..< start[j] + count[j]]`, `val[…]` (refreshed by `refreshPoolPointers`).
     let pool: CDColumnPool
     let start: UnsafeMutableBufferPointer<Int>
     let count: UnsafeMutableBufferPointer<Int32>
@@ -115,6 +115,13 @@ struct CDKernel {
     mutating func refreshPoolPointers() {
         idx = pool.rows.pointer
         val = pool.values.pointer
+    }
+
+    /// Nonzeros in the working set's columns (the work of one pass).
+    var workingSetEntries: Int {
+        var entries = 0
+        for t in 0..<wsCount { entries += Int(count[Int(ws[t])]) }
+        return entries
     }
 
     /// Column j's entries in the pool.

@@ -28,8 +28,8 @@ struct CDRows {
 ///   reads of v jump around.
 /// - **Columns** are copied out when they enter a working set (with the runner-ups of its selection),
 ///   into a pool (CSC for those columns: rows sorted, √wᵢ applied): one scan of A's column indices per
-///   batch of new columns (`copy`). A copy that does not fit the budget drops the pooled columns that
-///   never entered a working set (`compact`), which may be copied again later.
+///   batch of new columns (`copy`). When a copy does not fit the budget, the solver drops the pooled
+///   columns that never entered a working set and have x_j = 0 (`compact`); they may be copied again later.
 ///
 /// So the lasso path, whose working sets hold a few percent of the columns, never pays for a full
 /// CSR → CSC conversion (the largest cost of a solve before, and 0.8× A's bytes of memory). With ridge
@@ -308,7 +308,7 @@ final class CDColumnPool {
     /// over the parts' row ranges, which keeps every column sorted by row.
     ///
     /// A few columns (under 1/8 of them): each part lists the entries it meets (the column's place in
-    /// `columns`, the row, the position in A: 16 bytes) and counts them per column; the counts, in part
+    /// `columns`, the row, the position in A: 16 bytes), then counts its list per column; the counts, in part
     /// order, give every column its place and every part its first slot in each column; then the parts fill
     /// the pool at once, the values fetched by position (independent loads that overlap; read inside the
     /// scan, each missed the cache behind a mispredicted branch and took 2/3 of its time). Many columns (ridge: all): a first scan counts each
@@ -365,12 +365,12 @@ final class CDColumnPool {
                     }
                     unreported += hits
                     if unreported >= 4096 {
-                        if found.add(unreported, ordering: .relaxed).newValue > listCap {
+                        let total = found.add(unreported, ordering: .relaxed).newValue
+                        unreported = 0
+                        if total > listCap {
                             stopped.store(true, ordering: .relaxed)
-                            unreported = 0
                             break scan
                         }
-                        unreported = 0
                     }
                     blockStart = blockEnd
                 }
@@ -390,28 +390,30 @@ final class CDColumnPool {
             // Each part counts its entries per new column; then every column gets its place in the pool and each
             // part its first slot in every column (parts in order, so rows stay ascending within a column); then
             // the parts write their entries at once (their loads of A's values overlap).
-            let tallies = (0..<parts).map { _ in CDCopyTally(columns: c) }
+            // Part p's count, then next slot, of column k at p·c + k.
+            let tallies = ScratchBuffer(repeating: 0, count: parts * c)
+            let tally = tallies.pointer
             Parallelism.run(parts) { part in
-                let tally = tallies[part].slots
-                for cell in lists[part].cells { tally[cell &>> 32] &+= 1 }
+                let base = part &* c
+                for cell in lists[part].cells { tally[base &+ cell &>> 32] &+= 1 }
             }
             for (k, column) in columns.enumerated() {
                 let j = Int(column)
                 starts[j] = used
-                for tally in tallies {
-                    let entries = tally.slots[k]
-                    tally.slots[k] = used
+                for part in 0..<parts {
+                    let entries = tally[part &* c &+ k]
+                    tally[part &* c &+ k] = used
                     used += entries
                 }
                 counts[j] = Int32(truncatingIfNeeded: used - starts[j])
             }
             let outRows = rows.pointer, outValues = values.pointer
             Parallelism.run(parts) { part in
-                let list = lists[part], cursor = tallies[part].slots
+                let list = lists[part], base = part &* c
                 for t in 0..<list.cells.count {
                     let k = list.cells[t] &>> 32, i = list.cells[t] & 0xFFFF_FFFF, p = list.positions[t]
-                    let q = cursor[k]
-                    cursor[k] = q &+ 1
+                    let q = tally[base &+ k]
+                    tally[base &+ k] = q &+ 1
                     outRows[q] = Int32(truncatingIfNeeded: i)
                     outValues[q] = weighted ? a.val[p] * a.rootWeights[i] : a.val[p]
                 }
@@ -492,15 +494,8 @@ final class CDColumnPool {
             cursor += length
         }
         used = cursor
-        if dropped > 0 {
-            // The smaller copies are allocated while the old buffers live: less than the growth they make room for.
-            let newRows = ScratchBuffer<Int32>(uninitializedCount: used)
-            let newValues = ScratchBuffer<Double>(uninitializedCount: used)
-            _ = newRows.pointer.update(fromContentsOf: rows.pointer[0..<used])
-            _ = newValues.pointer.update(fromContentsOf: values.pointer[0..<used])
-            rows = newRows
-            values = newValues
-        }
+        // The smaller copies are allocated while the old buffers live: less than the growth they make room for.
+        if dropped > 0 { reallocate(capacity: used) }
         return dropped
     }
 
@@ -528,9 +523,6 @@ final class CDColumnPool {
         return count
     }
 
-    /// Grows the pool to hold `entries` nonzeros (at least doubling, at most the matrix's nnz), after
-    /// checking the work vectors, the new and the old buffer (both live during the copy) and the copy's
-    /// `scratch` bytes against the budget.
     /// The pool's budget check: the work vectors and `entries` nonzeros of working-set columns in `bytes`.
     private func checkBudget(_ bytes: Double, entries: String) throws(SolverError) {
         do {
@@ -541,6 +533,9 @@ final class CDColumnPool {
         }
     }
 
+    /// Grows the pool to hold `entries` nonzeros (at least doubling, at most the matrix's nnz), after
+    /// checking the work vectors, the new and the old buffer (both live during the copy) and the copy's
+    /// `scratch` bytes against the budget.
     private func reserve(_ entries: Int, scratch: Double) throws(SolverError) {
         let old = Double(rows.count) * Self.bytesPerEntry
         var capacity = entries > rows.count ? min(max(entries, 2 * rows.count), totalEntries) : rows.count
@@ -548,6 +543,11 @@ final class CDColumnPool {
         if extra + Double(capacity) * Self.bytesPerEntry > Double(budget.bytes) { capacity = max(entries, rows.count) }
         try checkBudget(extra + Double(capacity) * Self.bytesPerEntry, entries: "\(entries)")
         guard capacity > rows.count else { return }
+        reallocate(capacity: capacity)
+    }
+
+    /// New buffers of `capacity` entries (≥ `used`) holding the pool's entries.
+    private func reallocate(capacity: Int) {
         let newRows = ScratchBuffer<Int32>(uninitializedCount: capacity)
         let newValues = ScratchBuffer<Double>(uninitializedCount: capacity)
         _ = newRows.pointer.update(fromContentsOf: rows.pointer[0..<used])
@@ -564,9 +564,3 @@ final class CDCopyList {
     var positions: [Int] = []
 }
 
-/// One part's entries per new column of a copy, then its next slot in each of them.
-final class CDCopyTally {
-    let buffer: ScratchBuffer<Int>
-    var slots: UnsafeMutableBufferPointer<Int> { buffer.pointer }
-    init(columns: Int) { buffer = ScratchBuffer(repeating: 0, count: columns) }
-}

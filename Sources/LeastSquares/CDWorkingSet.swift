@@ -14,8 +14,7 @@ struct CDRefresh {
     /// KKT violators beyond the cap on those a working set takes, left for the next round.
     var violatorsBeyondCap = 0
     /// KKT violators (zero columns with |ĝ_j| > λ₁) the new working set left out although it had room
-    /// for them: always 0, since they carry the smallest keys (tests check it). Beyond the cap on the
-    /// violators a set takes (`refreshWorkingSet`), the least violated are left for the next round.
+    /// for them: always 0, since they carry the smallest keys (tests check it).
     var violatorsLeftOut = 0
 }
 
@@ -57,7 +56,7 @@ extension CDKernel {
         let screening = l1 > 0 && gap.isFinite
         let radiusSq = 2 * max(gap, 0)
         // Support at the front of `ws`, candidates from the back.
-        var support = 0, back = n, violators = 0
+        var support = 0, back = n, violators = 0, unpooledViolators = 0
         for j in 0..<n {
             var flags = status[j]
             if flags & CDColumn.inactive != 0 { continue }
@@ -90,13 +89,14 @@ extension CDKernel {
                 back -= 1
                 ws[back] = Int32(truncatingIfNeeded: j)
                 score[back] = (v < 0 ? -v : v) * v / normSq
-                if v < 0 { violators += 1 }
+                if v < 0 {
+                    violators += 1
+                    if !pool.holds(j) { unpooledViolators += 1 }
+                }
             }
         }
         // When every violator is in the pool already, the rest of the set is filled from the pool too:
         // a column copied only to be near the boundary is not worth a scan of A.
-        var unpooledViolators = 0
-        for t in back..<n where score[t] < 0 && !pool.holds(Int(ws[t])) { unpooledViolators += 1 }
         if unpooledViolators == 0 && pool.used > 0 {
             var kept = n
             for t in stride(from: n - 1, through: back, by: -1) where pool.holds(Int(ws[t])) {
@@ -148,7 +148,9 @@ extension CDKernel {
         for k in 0..<wsCount where x[Int(ws[k])] != 0 { support += 1 }
         guard 2 * support > wsCount else { return 0 }
         var added = 0
-        for j in runnerUps where status[Int(j)] & (CDColumn.inWorkingSet | CDColumn.inactive) == 0 && pool.holds(Int(j)) {
+        // Runner-ups are candidates the refresh did not choose (so in play, outside the set); a copy that did not
+        // fit may have left some out of the pool.
+        for j in runnerUps where pool.holds(Int(j)) {
             ws[wsCount + added] = j
             status[Int(j)] |= CDColumn.inWorkingSet | CDColumn.everInWorkingSet
             added += 1

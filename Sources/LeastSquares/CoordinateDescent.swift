@@ -266,8 +266,7 @@ public enum CoordinateDescent {
             var subTarget = (covers || settled) ? tight : max(0.3 * whole.gap, tight)
             let outerWork = 2 * k.a.nnz
             var innerWork = 0
-            var wsWork = 0
-            for t in 0..<k.wsCount { wsWork += Int(k.count[Int(k.ws[t])]) }
+            var wsWork = k.workingSetEntries
 
             // Passes over the working set until its own certificate is below the sub-target.
             var sinceCheck = 0
@@ -301,8 +300,7 @@ public enum CoordinateDescent {
                             let added = k.extendSaturatedWorkingSet()
                             if added == 0 { break }
                             statistics.extendedWorkingSets.append(added)
-                            wsWork = 0
-                            for t in 0..<k.wsCount { wsWork += Int(k.count[Int(k.ws[t])]) }
+                            wsWork = k.workingSetEntries
                             sinceCheck = 0
                             continue
                         }

@@ -406,8 +406,7 @@ struct CoordinateDescentTests {
         var warm = [Double](repeating: 0, count: n)
         for j in (0..<n).sorted(by: { abs(aty[$0]) > abs(aty[$1]) }).prefix(50) { warm[j] = 1e-3 * (aty[j] > 0 ? 1 : -1) }
         for x0 in [nil, warm] {
-            var problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: l1))
-            if let x0 { problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: l1), initialGuess: x0) }
+            let problem = try LeastSquaresProblem(matrix: a, rhs: y, regularization: Regularization(l1: l1), initialGuess: x0)
             let start = x0 ?? [Double](repeating: 0, count: n)
             let g = try a.transposeMultiply(problem.residual(start))
             let violators = Set((0..<n).filter { start[$0] == 0 && abs(g[$0]) > l1 })
