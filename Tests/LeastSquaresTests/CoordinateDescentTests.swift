@@ -394,12 +394,16 @@ struct CoordinateDescentTests {
         #expect(relativeError(solution.x, xTrue) < 1e-6)
     }
 
+    /// The working-set tests' problem: 40000 × 20000, the benchmark's shape (40 nonzeros a column, x_true 2 % dense), y, Aᵀy.
+    static func violatorProblem() throws -> (CSRMatrix, [Double], [Double]) {
+        let generated = try SyntheticProblem.generate(rows: 40000, columns: 20000, density: 0.001, solutionDensity: 0.02, noise: 0.01, seed: 43)
+        return (generated.matrix, generated.rhs, try generated.matrix.transposeMultiply(generated.rhs))
+    }
+
     @Test("every working set holds every KKT violator up to its cap (n/32): from x = 0 all columns with |ã_jᵀỹ| > λ₁, from a warm start its violators too")
     func workingSetTakesViolators() throws {
-        let n = 20000
-        let generated = try SyntheticProblem.generate(rows: 40000, columns: n, density: 0.001, solutionDensity: 0.02, noise: 0.01, seed: 43)
-        let a = generated.matrix, y = generated.rhs
-        let aty = try a.transposeMultiply(y)
+        let (a, y, aty) = try Self.violatorProblem()
+        let n = a.columnCount
         let l1 = 0.1 * aty.map(abs).max()!
         // A warm start on the 50 columns most correlated with y, at tiny values: the support is there, and
         // the violators (more than the smallest working set) must all fit beside it.
@@ -426,10 +430,8 @@ struct CoordinateDescentTests {
 
     @Test("at small λ₁ the first working set takes the n/32 most violated columns (normalized distance), not all violators")
     func workingSetCapsViolators() throws {
-        let n = 20000
-        let generated = try SyntheticProblem.generate(rows: 40000, columns: n, density: 0.001, solutionDensity: 0.02, noise: 0.01, seed: 43)
-        let a = generated.matrix, y = generated.rhs
-        let aty = try a.transposeMultiply(y)
+        let (a, y, aty) = try Self.violatorProblem()
+        let n = a.columnCount
         let l1 = 0.01 * aty.map(abs).max()!
         let colSq = a.columnSquaredNorms()
         // Celer's distance of r = y to each violated constraint, independently: (λ₁ − |a_jᵀy|)/‖a_j‖ < 0.
