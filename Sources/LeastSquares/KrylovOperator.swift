@@ -213,11 +213,8 @@ final class KrylovOperator {
                             Parallelism.run(workers) { k in
                                 slots[k].withUnsafeMutableBufferPointer { acc in
                                     acc.update(repeating: 0)
-                                    for i in ranges[k] {
-                                        let si = sp[i]
-                                        if si == 0 { continue }
-                                        for p in off[i]..<off[i + 1] { acc[Int(idx[p])] += val[p] * si }
-                                    }
+                                    guard let base = acc.baseAddress else { return }
+                                    LineGather.scatter(ranges[k], off, idx, val, sp, into: base)
                                 }
                             }
                         }
@@ -298,9 +295,7 @@ final class KrylovOperator {
                             // Rows lo..<hi: at most `fusedBlockEntries` entries, or one row.
                             var hi = lo + 1
                             while hi < range.upperBound && off[hi + 1] - off[lo] <= Self.fusedBlockEntries { hi += 1 }
-                            // (Scalar products here: hardware gathers beside the scatter were ~10 % slower.)
-                            Self.updateRows(lo..<hi, off, idx, val, tp, rowScale: rs, alpha: alpha, u: out, adding: &ss,
-                                            vectorized: false)
+                            Self.updateRows(lo..<hi, off, idx, val, tp, rowScale: rs, alpha: alpha, u: out, adding: &ss)
                             // The block's rows again, for Aᵀ·(W^½·u): they are in cache now.
                             for i in lo..<hi {
                                 let wi = rs.map { $0[i] * out[i] } ?? out[i]
@@ -334,18 +329,19 @@ final class KrylovOperator {
         return (beta, vSumOfSquares)
     }
 
-    /// Lines of at most `gatherBlock` at a time through `LineGather` (hardware gathers where the processor
-    /// has them) into a block on the stack, then `body(line, product)` for each line in order.
+    /// Lines of at most `gatherBlock` at a time through `LineGather` into a block on the stack, then
+    /// `body(line, product)` for each line in order. (Consecutive blocks continue the kernel's prefetching:
+    /// each call has asked for the entries just past its own.)
     @inline(__always)
     private static func inBlocks(_ lines: Range<Int>, _ off: UnsafeBufferPointer<Int>, _ idx: UnsafeBufferPointer<Int32>,
                                  _ val: UnsafeBufferPointer<Double>, _ x: UnsafeBufferPointer<Double>,
-                                 vectorized: Bool = LineGather.vectorized, _ body: (Int, Double) -> Void) {
+                                 _ body: (Int, Double) -> Void) {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: gatherBlock) { block in
             guard let products = block.baseAddress else { return }
             var lo = lines.lowerBound
             while lo < lines.upperBound {
                 let hi = min(lines.upperBound, lo + gatherBlock)
-                LineGather.lines(lo..<hi, off, idx, val, x, into: products, vectorized: vectorized)
+                LineGather.lines(lo..<hi, off, idx, val, x, into: products)
                 for line in lo..<hi { body(line, products[line - lo]) }
                 lo = hi
             }
@@ -355,14 +351,13 @@ final class KrylovOperator {
     /// Lines per `LineGather` call in `inBlocks` (2 KB of products on the stack).
     static let gatherBlock = 256
 
-    /// uᵢ ← √wᵢ·(A·t)ᵢ − α·uᵢ for the rows `rows`, adding each uᵢ² to `ss` in row order. `vectorized: false`
-    /// takes the products by the Swift loop (`sparseDot`).
+    /// uᵢ ← √wᵢ·(A·t)ᵢ − α·uᵢ for the rows `rows`, adding each uᵢ² to `ss` in row order.
     @inline(__always)
     private static func updateRows(_ rows: Range<Int>, _ off: UnsafeBufferPointer<Int>, _ idx: UnsafeBufferPointer<Int32>,
                                    _ val: UnsafeBufferPointer<Double>, _ t: UnsafeBufferPointer<Double>,
                                    rowScale rs: [Double]?, alpha: Double, u out: UnsafeMutableBufferPointer<Double>,
-                                   adding ss: inout Double, vectorized: Bool = LineGather.vectorized) {
-        inBlocks(rows, off, idx, val, t, vectorized: vectorized) { i, product in
+                                   adding ss: inout Double) {
+        inBlocks(rows, off, idx, val, t) { i, product in
             var s = product
             if let rs { s *= rs[i] }
             let ui = s - alpha * out[i]

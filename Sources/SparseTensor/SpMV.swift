@@ -2,9 +2,9 @@
 import CSparseKernels
 
 /// Σ_{p ∈ entries} values[p]·x[indices[p]]: one compressed line (or a pooled column) times a dense vector,
-/// with two accumulators, so that the adds do not wait on each other's latency. The inner loop of the gathers
-/// that do not go through `LineGather`'s hardware gathers: A·x and the Krylov products on processors without
-/// AVX2, the one-pass Golub–Kahan step, coordinate descent's ã_jᵀr and SGD's epoch objective.
+/// with two accumulators, so that the adds do not wait on each other's latency. `LineGather` (the C kernel)
+/// sums in the same order and gives the same bits; this Swift loop serves single lines: coordinate descent's
+/// ã_jᵀr and SGD's epoch objective.
 @inlinable @inline(__always)
 package func sparseDot(_ entries: Range<Int>, _ indices: UnsafeBufferPointer<Int32>, _ values: UnsafeBufferPointer<Double>,
                        _ x: UnsafeBufferPointer<Double>) -> Double {
@@ -20,38 +20,41 @@ package func sparseDot(_ entries: Range<Int>, _ indices: UnsafeBufferPointer<Int
     return s0 + s1
 }
 
-/// Lines of compressed storage times a dense vector, with the processor's hardware gathers where it has
-/// them (`lsq_gather_rows`: x86-64 with AVX2 and FMA), else `sparseDot` line by line.
+/// Runs of compressed lines times a dense vector (gather) or scattered by one (scatter), through the C kernels
+/// of `CSparseKernels`, which prefetch the matrix's value and index streams ahead of the loop.
 ///
-/// A gather waits on one load of x per nonzero; 4-wide hardware gathers keep more of those loads in flight
-/// (figures in `sparse_kernels.c`: up to a third faster on the 1M × 500k benchmark matrix, a few percent at
-/// 200k × 100k). The sum runs in four lanes, then the rest of the line, so the last bits differ from
-/// `sparseDot`'s, which a machine without AVX2 uses. The Krylov operator takes its A·v products and the
-/// CSC copy's Aᵀ·u here too, except in the one-pass step, where the gathers beside the scatter made LSQR ~10 %
-/// slower.
+/// Both loops read `values` and `indices` front to back and touch x (or the accumulator) at random. With those
+/// random accesses missing L1 once per nonzero, the hardware prefetcher fetched the streams late, and one core
+/// drew about a third of the bandwidth it draws on a plain stream; asked for 8 KB ahead, A·x on the
+/// bench-core matrices ran 1.6–1.9× faster (figures in `sparse_kernels.c` and BENCHMARKS.md).
 package enum LineGather {
-    /// Whether `lines` uses the hardware gathers.
-    package static let vectorized: Bool = lsq_has_vector_gather() != 0
-
-    /// y[o − lines.lowerBound] = line o · x for every o in `lines`; `vectorized: false` forces the Swift loop
-    /// (`true` on a processor without the instructions still takes it).
+    /// y[o − lines.lowerBound] = line o · x for every o in `lines`, each line summed as `sparseDot` sums it.
     package static func lines(_ lines: Range<Int>, _ off: UnsafeBufferPointer<Int>, _ idx: UnsafeBufferPointer<Int32>,
                               _ val: UnsafeBufferPointer<Double>, _ x: UnsafeBufferPointer<Double>,
-                              into y: UnsafeMutablePointer<Double>, vectorized: Bool = LineGather.vectorized) {
-        guard !lines.isEmpty else { return }
-        if vectorized && LineGather.vectorized, let offsets = off.baseAddress, let indices = idx.baseAddress, let values = val.baseAddress,
-           let vector = x.baseAddress {
-            lsq_gather_rows(offsets, indices, values, vector, y, lines.lowerBound, lines.upperBound)
-            return
-        }
-        for o in lines { y[o - lines.lowerBound] = sparseDot(off[o]..<off[o + 1], idx, val, x) }
+                              into y: UnsafeMutablePointer<Double>) {
+        guard !lines.isEmpty, let offsets = off.baseAddress else { return }
+        // Empty matrices or vectors have no base address; no line of them has an entry to read.
+        lsq_gather_rows(offsets, idx.baseAddress ?? emptyIndices, val.baseAddress ?? emptyValues,
+                        x.baseAddress ?? emptyValues, y, lines.lowerBound, lines.upperBound)
     }
+
+    /// acc[indices[p]] += values[p]·x[o] for every entry p of every line o in `lines` with x[o] ≠ 0.
+    package static func scatter(_ lines: Range<Int>, _ off: UnsafeBufferPointer<Int>, _ idx: UnsafeBufferPointer<Int32>,
+                                _ val: UnsafeBufferPointer<Double>, _ x: UnsafeBufferPointer<Double>,
+                                into acc: UnsafeMutablePointer<Double>) {
+        guard !lines.isEmpty, let offsets = off.baseAddress else { return }
+        lsq_scatter_rows(offsets, idx.baseAddress ?? emptyIndices, val.baseAddress ?? emptyValues,
+                         x.baseAddress ?? emptyValues, acc, lines.lowerBound, lines.upperBound)
+    }
+
+    private static var emptyIndices: UnsafePointer<Int32> { UnsafePointer(bitPattern: MemoryLayout<Int32>.alignment)! }
+    private static var emptyValues: UnsafePointer<Double> { UnsafePointer(bitPattern: MemoryLayout<Double>.alignment)! }
 }
 
 extension CompressedStorage {
     /// yₒ = Σ_p values[p]·x[indices[p]] over each line o (a "gather"): CSR·x, or CSCᵀ·x (`LineGather`).
     /// Lines are split into nnz-balanced ranges, one per worker; each worker writes its own slice of y.
-    package func gather(_ x: [Double], vectorized: Bool = LineGather.vectorized) -> [Double] {
+    package func gather(_ x: [Double]) -> [Double] {
         var y = [Double](repeating: 0, count: outerCount)
         let workers = Parallelism.workers(forWork: nnz)
         offsets.withUnsafeBufferPointer { off in
@@ -63,7 +66,7 @@ extension CompressedStorage {
                             let out = yp
                             Parallelism.run(ranges.count) { k in
                                 guard let base = out.baseAddress else { return }
-                                LineGather.lines(ranges[k], off, idx, val, xp, into: base + ranges[k].lowerBound, vectorized: vectorized)
+                                LineGather.lines(ranges[k], off, idx, val, xp, into: base + ranges[k].lowerBound)
                             }
                         }
                     }
@@ -91,11 +94,8 @@ extension CompressedStorage {
                             Parallelism.run(ranges.count) { k in
                                 var acc = [Double](repeating: 0, count: inner)
                                 acc.withUnsafeMutableBufferPointer { a in
-                                    for o in ranges[k] {
-                                        let xo = xp[o]
-                                        if xo == 0 { continue }
-                                        for p in off[o]..<off[o + 1] { a[Int(idx[p])] += val[p] * xo }
-                                    }
+                                    guard let base = a.baseAddress else { return }
+                                    LineGather.scatter(ranges[k], off, idx, val, xp, into: base)
                                 }
                                 slots[k] = acc
                             }

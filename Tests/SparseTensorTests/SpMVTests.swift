@@ -61,41 +61,46 @@ struct SpMVTests {
         #expect(throws: SparseError.self) { try CSCMatrix(a).multiply([1]) }
     }
 
-    @Test("A·x with hardware gathers and with the Swift loop: equal to the triplet loop, rows of every length mod 4")
-    func vectorGather() throws {
-        if !LineGather.vectorized { print("vectorGather: no AVX2 here, both passes take the Swift loop") }
-        // Row i has i mod 11 entries (0 to 10: empty rows, rows shorter than a gather, remainders 1–3), then one long row.
+    @Test("The C kernels: A·x gives sparseDot's bits line by line, Aᵀ·x the triplet loop's sums, on ranges that do not start at row 0")
+    func lineKernels() throws {
+        // Row i has i mod 11 entries (0 to 10: empty rows, odd and even lengths), then one row longer than the
+        // kernels' prefetch distance.
         var rng = SplitMix64(seed: 12)
         var rows: [Int32] = [], columns: [Int32] = [], values: [Double] = []
         for i in 0..<400 {
-            let length = i == 399 ? 997 : i % 11
+            let length = i == 399 ? 1997 : i % 11
             var picked = Set<Int32>()
-            while picked.count < length { picked.insert(Int32(rng.next() % 1000)) }
+            while picked.count < length { picked.insert(Int32(rng.next() % 3000)) }
             for j in picked.sorted() { rows.append(Int32(i)); columns.append(j); values.append(rng.nextGaussian()) }
         }
-        let a = try CSRMatrix(COOMatrix(rowCount: 400, columnCount: 1000, rows: rows, columns: columns, values: values))
-        let x = (0..<1000).map { _ in rng.nextGaussian() }
-        let reference = tripletMultiply(COOMatrix(a), x, transpose: false)
-        for vectorized in [true, false] {
-            #expect(relativeError(a.storage.gather(x, vectorized: vectorized), reference) < 1e-13, "vectorized: \(vectorized)")
-        }
-        // A range that does not start at row 0 (each worker passes its own), written between two sentinels.
-        for vectorized in [true, false] {
-            var out = [Double](repeating: 7e77, count: 400 - 37 + 2)
-            a.storage.offsets.withUnsafeBufferPointer { off in a.storage.indices.withUnsafeBufferPointer { idx in
-                a.storage.values.withUnsafeBufferPointer { val in x.withUnsafeBufferPointer { xp in
-                    out.withUnsafeMutableBufferPointer { o in
-                        LineGather.lines(37..<400, off, idx, val, xp, into: o.baseAddress! + 1, vectorized: vectorized)
-                    }
-                } }
-            } }
-            #expect(out.first == 7e77 && out.last == 7e77, "vectorized: \(vectorized): wrote outside its rows")
-            #expect(relativeError(Array(out[1...(400 - 37)]), Array(reference[37...])) < 1e-13, "vectorized: \(vectorized)")
-        }
-        #expect(a.storage.gather(x, vectorized: false) == (0..<400).map { i in
+        let a = try CSRMatrix(COOMatrix(rowCount: 400, columnCount: 3000, rows: rows, columns: columns, values: values))
+        let x = (0..<3000).map { _ in rng.nextGaussian() }
+        #expect(relativeError(a.storage.gather(x), tripletMultiply(COOMatrix(a), x, transpose: false)) < 1e-13)
+        #expect(a.storage.gather(x) == (0..<400).map { i in
             a.storage.indices.withUnsafeBufferPointer { idx in a.storage.values.withUnsafeBufferPointer { val in
                 x.withUnsafeBufferPointer { sparseDot(a.storage.offsets[i]..<a.storage.offsets[i + 1], idx, val, $0) } } }
         })
+        // A range that does not start at row 0 (each worker passes its own), written between two sentinels.
+        var out = [Double](repeating: 7e77, count: 400 - 37 + 2)
+        // Scattered from rows 37..<400 of a u with zeros (skipped rows) into an accumulator between sentinels.
+        let u = (0..<400).map { i in i % 3 == 0 ? 0 : rng.nextGaussian() }
+        var acc = [Double](repeating: 0, count: 3000 + 2)
+        acc[0] = 7e77; acc[3001] = 7e77
+        a.storage.offsets.withUnsafeBufferPointer { off in a.storage.indices.withUnsafeBufferPointer { idx in
+            a.storage.values.withUnsafeBufferPointer { val in
+                x.withUnsafeBufferPointer { xp in
+                    out.withUnsafeMutableBufferPointer { o in LineGather.lines(37..<400, off, idx, val, xp, into: o.baseAddress! + 1) }
+                }
+                u.withUnsafeBufferPointer { up in
+                    acc.withUnsafeMutableBufferPointer { o in LineGather.scatter(37..<400, off, idx, val, up, into: o.baseAddress! + 1) }
+                }
+            }
+        } }
+        #expect(out.first == 7e77 && out.last == 7e77, "the gather wrote outside its rows")
+        #expect(Array(out[1...(400 - 37)]) == Array(a.storage.gather(x)[37...]))
+        #expect(acc.first == 7e77 && acc.last == 7e77, "the scatter wrote outside the accumulator")
+        let tail = (0..<400).map { i in i < 37 ? 0 : u[i] }
+        #expect(relativeError(Array(acc[1...3000]), tripletMultiply(COOMatrix(a), tail, transpose: true)) < 1e-13)
     }
 
     @Test("The last-level cache size: sysfs sizes parsed, junk refused, a positive size found")
