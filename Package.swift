@@ -47,7 +47,7 @@ let package = Package(
         .systemLibrary(name: "CSuiteSparse", path: "Sources/CSuiteSparse"),
         .target(name: "CFileGuard"),
         .target(name: "CMemoryHints"),
-        .target(name: "CSparseKernels"),
+        .target(name: "CSparseKernels", dependencies: ["CMemoryHints"]),
 
         .target(name: "_TestSupport", dependencies: ["SparseTensor"], path: "Tests/_TestSupport", exclude: ["README.md"],
                 swiftSettings: strict),

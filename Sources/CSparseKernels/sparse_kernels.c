@@ -11,23 +11,11 @@
 // (2.50 and 2.44 Gnnz/s against ~3.0 and 2.6), which is why these loops are scalar: they are portable C.
 // The distance made little difference between 512 and 2048 entries.
 #include "lsq_sparse_kernels.h"
+#include "lsq_memory_hints.h"
 
 // The sums keep the order written (two accumulators, then their sum), on every target: no fused multiply-adds,
 // so that the C and Swift loops agree to the bit.
 #pragma STDC FP_CONTRACT OFF
-
-enum { LSQ_PREFETCH_AHEAD = 1024 };
-
-// Prefetches the lines of val[from..<to] and idx[from..<to], one request per 64-byte line of values and one
-// per 64 bytes of indices (every other step of 8 entries). Addresses are formed as integers: they may lie past
-// the arrays' ends, which a prefetch ignores.
-static inline intptr_t prefetch_streams(const int32_t *idx, const double *val, intptr_t from, intptr_t to) {
-    for (; from < to; from += 8) {
-        __builtin_prefetch((const void *)((uintptr_t)val + (uintptr_t)from * sizeof(double)), 0, 0);
-        if ((from & 8) == 0) __builtin_prefetch((const void *)((uintptr_t)idx + (uintptr_t)from * sizeof(int32_t)), 0, 0);
-    }
-    return from;
-}
 
 void lsq_gather_rows(const intptr_t *off, const int32_t *idx, const double *val, const double *x,
                      double *y, intptr_t lo, intptr_t hi) {
@@ -37,7 +25,7 @@ void lsq_gather_rows(const intptr_t *off, const int32_t *idx, const double *val,
     for (intptr_t i = lo; i < hi; i++) {
         intptr_t p = off[i];
         const intptr_t end = off[i + 1];
-        ahead = prefetch_streams(idx, val, ahead, end + LSQ_PREFETCH_AHEAD);
+        ahead = lsq_prefetch_entries(idx, val, ahead, end + LSQ_PREFETCH_AHEAD);
         double s0 = 0, s1 = 0;
         for (; p + 1 < end; p += 2) {
             s0 += val[p] * x[idx[p]];
@@ -55,7 +43,7 @@ void lsq_scatter_rows(const intptr_t *off, const int32_t *idx, const double *val
         const double xi = x[i];
         if (xi == 0) continue;
         const intptr_t end = off[i + 1];
-        ahead = prefetch_streams(idx, val, ahead > off[i] + LSQ_PREFETCH_AHEAD ? ahead : off[i] + LSQ_PREFETCH_AHEAD,
+        ahead = lsq_prefetch_entries(idx, val, ahead > off[i] + LSQ_PREFETCH_AHEAD ? ahead : off[i] + LSQ_PREFETCH_AHEAD,
                                  end + LSQ_PREFETCH_AHEAD);
         for (intptr_t p = off[i]; p < end; p++) acc[idx[p]] += val[p] * xi;
     }

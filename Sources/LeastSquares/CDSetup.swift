@@ -130,10 +130,12 @@ final class CDColumnPool {
             squaredNorms.update(repeating: 0)
             dotY.update(repeating: 0)
             Parallelism.run(2) { part in
+                var ahead = EntryPrefetcher(a.idx, a.val, from: 0)
                 if part == 0 {
                     for i in 0..<a.m {
                         let rw = weighted ? a.rootWeights[i] : 1
                         let w = rw * rw
+                        ahead.line(a.off[i]..<a.off[i + 1])
                         for p in a.off[i]..<a.off[i + 1] {
                             let v = a.val[p]
                             squaredNorms[Int(a.idx[p])] += w * v * v
@@ -143,6 +145,7 @@ final class CDColumnPool {
                     for i in 0..<a.m {
                         let rw = weighted ? a.rootWeights[i] : 1
                         let wy = rw * y[i]
+                        ahead.line(a.off[i]..<a.off[i + 1])
                         for p in a.off[i]..<a.off[i + 1] {
                             dotY[Int(a.idx[p])] += wy * a.val[p]
                         }
@@ -158,9 +161,11 @@ final class CDColumnPool {
         Parallelism.run(parts) { part in
             let base = part &* 2 &* n
             UnsafeMutableBufferPointer(rebasing: acc[base..<(base + 2 * n)]).update(repeating: 0)
+            var ahead = EntryPrefetcher(a.idx, a.val, from: a.off[ranges[part].lowerBound])
             for i in ranges[part] {
                 let rw = weighted ? a.rootWeights[i] : 1
                 let w = rw * rw, wy = rw * y[i]
+                ahead.line(a.off[i]..<a.off[i + 1])
                 for p in a.off[i]..<a.off[i + 1] {
                     let j = Int(a.idx[p])
                     let v = a.val[p]
@@ -244,6 +249,7 @@ final class CDColumnPool {
                     count &+= 1
                 }
             }
+            var ahead = EntryPrefetcher(a.idx, a.val, from: a.off[range.lowerBound])
             for k in 0..<count {
                 let i: Int
                 if sparse {
@@ -259,6 +265,7 @@ final class CDColumnPool {
                 let vi = weighted ? u * a.rootWeights[i] : u
                 var p = a.off[i]
                 let end = a.off[i + 1]
+                if !sparse { ahead.line(p..<end) }
                 // Two entries per iteration: a row's columns are distinct, so the updates are independent.
                 while p + 1 < end {
                     let j0 = Int(a.idx[p]), j1 = Int(a.idx[p + 1])
@@ -506,18 +513,26 @@ final class CDColumnPool {
     static let scanBlock = 4096
 
     /// The positions p in `range` whose column idx[p] is marked in `mask`, ascending, into `hits`
-    /// (capacity ≥ range.count); returns their number. A loop with nothing but the test in it: with
+    /// (capacity ≥ range.count, all of which may be written); returns their number. A loop with nothing but the test in it: with
     /// the lists' appends inside, the compiler kept the loop's variables on the stack and a scan of the
     /// 1M × 500k benchmark matrix took ~20 ms on two cores.
     @inline(never) static func markedPositions(_ idx: UnsafeBufferPointer<Int32>, _ range: Range<Int>,
                                                _ mask: UnsafeMutableBufferPointer<UInt64>,
                                                into hits: UnsafeMutableBufferPointer<Int>) -> Int {
         var count = 0
-        for p in range {
-            let j = Int(idx[p])
-            if mask[j &>> 6] &>> UInt64(j & 63) & 1 != 0 {
+        var p = range.lowerBound
+        var ahead = p + Int(LSQ_PREFETCH_AHEAD)
+        while p < range.upperBound {
+            // The mask's random reads miss L1; the indices are asked for ahead (see `EntryPrefetcher`).
+            let stop = min(p + 64, range.upperBound)
+            ahead = lsq_prefetch_indices(idx.baseAddress, ahead, stop + Int(LSQ_PREFETCH_AHEAD))
+            while p < stop {
+                // Without a branch (a few percent of the entries are marked, at random): every p is written
+                // at the next free place, and kept by counting it when its bit is set.
+                let j = Int(idx[p])
                 hits[count] = p
-                count &+= 1
+                count &+= Int(truncatingIfNeeded: mask[j &>> 6] &>> UInt64(j & 63) & 1)
+                p &+= 1
             }
         }
         return count
