@@ -149,6 +149,20 @@ func productOnly(_ args: [String]) throws {
     emit(["seconds": seconds, "nnz": c, "upper": upper, "peakRSSBytes": peakRSSBytes()])
 }
 
+/// `parse --matrix FILE [--repeat k]`: only the read into CSR, timed (for working on the readers).
+func parseOnly(_ args: [String]) throws {
+    var options = ReadOptions()
+    options.budget = .unlimited
+    let url = URL(fileURLWithPath: argument("matrix", args)!)
+    var nnz = 0, times: [Double] = []
+    _ = try median(Int(argument("repeat", args) ?? "5")!) {
+        let t = now()
+        nnz = try MatrixIO.readMatrix(at: url, options: options).matrix.nnz
+        times.append(now() - t)
+    }
+    emit(["seconds": times.dropFirst().sorted()[(times.count - 1) / 2], "allSeconds": Array(times.dropFirst()), "nnz": nnz])
+}
+
 /// `generate --rows m --cols n --density d --seed s --out FILE`: write a benchmark matrix (and y, x_true beside it).
 func generate(_ args: [String]) throws {
     let m = Int(argument("rows", args)!)!, n = Int(argument("cols", args)!)!
@@ -226,6 +240,7 @@ do {
     switch args.first {
     case "core": try core(args)
     case "product": try productOnly(args)
+    case "parse": try parseOnly(args)
     case "generate": try generate(args)
     case "solve": try solve(args)
     default:

@@ -83,4 +83,28 @@ struct IOParallelParsingTests {
             }
         }
     }
+
+    @Test("The next newline: the register search and memchr agree with a byte loop at every distance and end")
+    func nextNewline() {
+        var rng = SplitMix64(seed: 77)
+        // Lines of 0 to 80 bytes (the register search covers 32), some without a newline before the end.
+        for _ in 0..<400 {
+            let length = Int(rng.next() % 81)
+            var bytes = (0..<length).map { _ in UInt8(0x21 + rng.next() % 90) }
+            if rng.next() % 4 != 0 { bytes.append(ASCII.newline) }
+            bytes += (0..<Int(rng.next() % 12)).map { _ in rng.next() % 3 == 0 ? ASCII.newline : UInt8(0x41) }
+            bytes.withUnsafeBufferPointer { b in
+                for start in 0...min(3, b.count) {
+                    for end in start...b.count {
+                        let expected = (start..<end).first { b[$0] == ASCII.newline } ?? end
+                        let found = TextChunks.nextNewline(b.baseAddress!, start, end)
+                        if found != expected {
+                            Issue.record("\(bytes) from \(start) to \(end): \(found), expected \(expected)")
+                            return
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
