@@ -1,9 +1,11 @@
 // scripts/spmv_reference.c: y = A·x in plain C on the matrix bench-core measures, as a yardstick for lsq's kernel.
 //
 // The question it answers: is lsq's A·x short of the memory-bandwidth bound because of Swift, or because of the
-// machine? Three kernels, each on one and on two threads (rows split into nnz-balanced halves, as lsq does):
-//   scalar   — the loop scipy runs (and lsq where the processor lacks AVX2): two accumulators, one load of x per nonzero;
-//   avx2     — 4-wide hardware gathers of x (vgatherdpd), two vector accumulators (lsq: one, Sources/CSparseKernels);
+// machine? Four kernels, each on one and on two threads (rows split into nnz-balanced halves, as lsq does):
+//   scalar   — the loop scipy runs: two accumulators, one load of x per nonzero;
+//   prefetch — the same loop asking for the values and indices 1024 entries ahead (lsq's kernel, written again
+//              here: Sources/CSparseKernels);
+//   avx2     — 4-wide hardware gathers of x (vgatherdpd), two vector accumulators;
 //   avx512   — 8-wide hardware gathers with a masked tail.
 // The vector kernels run only where the processor has the instructions (checked at run time).
 //
@@ -45,6 +47,25 @@ static void scalar(const csr *a, const double *x, double *y, long lo, long hi) {
     for (long i = lo; i < hi; i++) {
         double s0 = 0, s1 = 0;
         long p = a->off[i], e = a->off[i + 1];
+        for (; p + 1 < e; p += 2) {
+            s0 += a->val[p] * x[a->idx[p]];
+            s1 += a->val[p + 1] * x[a->idx[p + 1]];
+        }
+        if (p < e) s0 += a->val[p] * x[a->idx[p]];
+        y[i] = s0 + s1;
+    }
+}
+
+static void prefetch(const csr *a, const double *x, double *y, long lo, long hi) {
+    enum { ahead = 1024 };
+    long next = lo < hi ? a->off[lo] + ahead : 0;   // the first entry not yet asked for
+    for (long i = lo; i < hi; i++) {
+        double s0 = 0, s1 = 0;
+        long p = a->off[i], e = a->off[i + 1];
+        for (; next < e + ahead; next += 8) {          // one request per 64 bytes of values, and of indices
+            __builtin_prefetch((const void *)((uintptr_t)a->val + 8 * (uintptr_t)next), 0, 0);
+            if ((next & 8) == 0) __builtin_prefetch((const void *)((uintptr_t)a->idx + 4 * (uintptr_t)next), 0, 0);
+        }
         for (; p + 1 < e; p += 2) {
             s0 += a->val[p] * x[a->idx[p]];
             s1 += a->val[p + 1] * x[a->idx[p + 1]];
@@ -155,6 +176,7 @@ int main(int argc, char **argv) {
     for (long j = 0; j < a.n; j++) x[j] = 1.0 / (double)(j + 1);
     struct { const char *name; kernel k; int ok; } kernels[] = {
         {"scalar", scalar, 1},
+        {"prefetch", prefetch, 1},
 #if defined(__x86_64__)
         {"avx2", avx2, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")},
         {"avx512", avx512, __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")},
