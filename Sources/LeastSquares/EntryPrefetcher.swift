@@ -20,9 +20,12 @@ struct EntryPrefetcher {
     }
 
     /// Call before reading the line of entries `entries`. Lines come in increasing order; the entries of lines
-    /// skipped since the last call are asked for only as far as they lie ahead of this one.
+    /// skipped since the last call are asked for only as far as they lie ahead of this one. Of a line longer
+    /// than the distance, only its first `LSQ_PREFETCH_AHEAD` entries are asked for beyond it (its rest is a
+    /// long sequential run, which the hardware prefetcher follows), so that no call issues a long burst.
     @inline(__always) mutating func line(_ entries: Range<Int>) {
-        next = lsq_prefetch_entries(idx, val, max(next, entries.lowerBound + Int(LSQ_PREFETCH_AHEAD)),
-                                    entries.upperBound + Int(LSQ_PREFETCH_AHEAD))
+        let ahead = Int(LSQ_PREFETCH_AHEAD)
+        next = lsq_prefetch_entries(idx, val, max(next, entries.lowerBound + ahead),
+                                    min(entries.upperBound, entries.lowerBound + ahead) + ahead)
     }
 }

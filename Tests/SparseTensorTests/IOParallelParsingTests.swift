@@ -87,12 +87,19 @@ struct IOParallelParsingTests {
     @Test("The next newline: the register search and memchr agree with a byte loop at every distance and end")
     func nextNewline() {
         var rng = SplitMix64(seed: 77)
-        // Lines of 0 to 80 bytes (the register search covers 32), some without a newline before the end.
-        for _ in 0..<400 {
+        // Lines of 0 to 80 bytes (the register search covers 32) of any byte but a newline — UTF-8 in comments,
+        // and bytes one bit away from 0x0A (0x0B, 0x8A, 0x80, 0xFF), which a search without its `& ~v` would take
+        // for newlines — some without a newline before the end.
+        let nearNewline: [UInt8] = [0x0B, 0x8A, 0x80, 0xFF, 0x09, 0x0E, 0x1A, 0x2A, 0x4A]
+        for _ in 0..<600 {
             let length = Int(rng.next() % 81)
-            var bytes = (0..<length).map { _ in UInt8(0x21 + rng.next() % 90) }
+            var bytes = (0..<length).map { _ -> UInt8 in
+                let b = rng.next() % 2 == 0 ? nearNewline[Int(rng.next() % UInt64(nearNewline.count))]
+                                            : UInt8(truncatingIfNeeded: rng.next())
+                return b == ASCII.newline ? 0x0B : b
+            }
             if rng.next() % 4 != 0 { bytes.append(ASCII.newline) }
-            bytes += (0..<Int(rng.next() % 12)).map { _ in rng.next() % 3 == 0 ? ASCII.newline : UInt8(0x41) }
+            bytes += (0..<Int(rng.next() % 12)).map { _ in rng.next() % 3 == 0 ? ASCII.newline : UInt8(truncatingIfNeeded: rng.next() | 1) }
             bytes.withUnsafeBufferPointer { b in
                 for start in 0...min(3, b.count) {
                     for end in start...b.count {

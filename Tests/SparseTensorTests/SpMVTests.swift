@@ -63,12 +63,12 @@ struct SpMVTests {
 
     @Test("The C kernels: A·x gives sparseDot's bits line by line, Aᵀ·x the triplet loop's sums, on ranges that do not start at row 0")
     func lineKernels() throws {
-        // Row i has i mod 11 entries (0 to 10: empty rows, odd and even lengths), then one row longer than the
-        // kernels' prefetch distance.
+        // Row i has i mod 11 entries (0 to 10: empty rows, odd and even lengths), except rows 200 and 399, longer
+        // than the kernels' prefetch distance (taken a step of 64 entries at a time).
         var rng = SplitMix64(seed: 12)
         var rows: [Int32] = [], columns: [Int32] = [], values: [Double] = []
         for i in 0..<400 {
-            let length = i == 399 ? 1997 : i % 11
+            let length = i == 200 || i == 399 ? 1997 : i % 11
             var picked = Set<Int32>()
             while picked.count < length { picked.insert(Int32(rng.next() % 3000)) }
             for j in picked.sorted() { rows.append(Int32(i)); columns.append(j); values.append(rng.nextGaussian()) }
@@ -101,6 +101,23 @@ struct SpMVTests {
         #expect(acc.first == 7e77 && acc.last == 7e77, "the scatter wrote outside the accumulator")
         let tail = (0..<400).map { i in i < 37 ? 0 : u[i] }
         #expect(relativeError(Array(acc[1...3000]), tripletMultiply(COOMatrix(a), tail, transpose: true)) < 1e-13)
+        // Ranges that end before the last row: rows 37..<250 (through the long row 200), gathered and scattered.
+        var middle = [Double](repeating: 7e77, count: 250 - 37 + 1)
+        var partial = [Double](repeating: 0, count: 3000)
+        a.storage.offsets.withUnsafeBufferPointer { off in a.storage.indices.withUnsafeBufferPointer { idx in
+            a.storage.values.withUnsafeBufferPointer { val in
+                x.withUnsafeBufferPointer { xp in
+                    middle.withUnsafeMutableBufferPointer { o in LineGather.lines(37..<250, off, idx, val, xp, into: o.baseAddress!) }
+                }
+                u.withUnsafeBufferPointer { up in
+                    partial.withUnsafeMutableBufferPointer { o in LineGather.scatter(37..<250, off, idx, val, up, into: o.baseAddress!) }
+                }
+            }
+        } }
+        #expect(Array(middle[0..<(250 - 37)]) == Array(a.storage.gather(x)[37..<250]))
+        #expect(middle.last == 7e77, "the gather wrote past its last row")
+        let rows37to250 = (0..<400).map { i in (37..<250).contains(i) ? u[i] : 0 }
+        #expect(relativeError(partial, tripletMultiply(COOMatrix(a), rows37to250, transpose: true)) < 1e-13)
     }
 
     @Test("The last-level cache size: sysfs sizes parsed, junk refused, a positive size found")

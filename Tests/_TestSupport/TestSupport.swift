@@ -89,11 +89,17 @@ public enum DenseReference {
     }
 }
 
-/// max |a − b| / max(1, max |b|): one number for comparing vectors.
+/// max |a − b| / max(1, max |b|): one number for comparing vectors; +∞ when a difference is not finite
+/// (a NaN or an infinity in either vector), so that a comparison `< tolerance` fails on it.
 public func relativeError(_ tst: [Double], _ ref: [Double]) -> Double {
     precondition(tst.count == ref.count, "length \(tst.count) vs \(ref.count)")
     var num = 0.0, den = 1.0
-    for i in 0..<ref.count { num = max(num, abs(tst[i] - ref[i])); den = max(den, abs(ref[i])) }
+    for i in 0..<ref.count {
+        let d = abs(tst[i] - ref[i])
+        guard d.isFinite else { return .infinity }
+        num = max(num, d)
+        den = max(den, abs(ref[i]))
+    }
     return num / den
 }
 
