@@ -28,27 +28,23 @@ package func sparseDot(_ entries: Range<Int>, _ indices: UnsafeBufferPointer<Int
 /// drew about a third of the bandwidth it draws on a plain stream; asked for 8 KB ahead, A·x on the
 /// bench-core matrices ran 1.6–1.9× faster (figures in `sparse_kernels.c` and BENCHMARKS.md).
 package enum LineGather {
+    // The kernels read no entry of an empty matrix or vector, whose buffers may have no base address (nil).
+
     /// y[o − lines.lowerBound] = line o · x for every o in `lines`, each line summed as `sparseDot` sums it.
     package static func lines(_ lines: Range<Int>, _ off: UnsafeBufferPointer<Int>, _ idx: UnsafeBufferPointer<Int32>,
                               _ val: UnsafeBufferPointer<Double>, _ x: UnsafeBufferPointer<Double>,
                               into y: UnsafeMutablePointer<Double>) {
-        guard !lines.isEmpty, let offsets = off.baseAddress else { return }
-        // Empty matrices or vectors have no base address; no line of them has an entry to read.
-        lsq_gather_rows(offsets, idx.baseAddress ?? emptyIndices, val.baseAddress ?? emptyValues,
-                        x.baseAddress ?? emptyValues, y, lines.lowerBound, lines.upperBound)
+        guard !lines.isEmpty else { return }
+        lsq_gather_rows(off.baseAddress, idx.baseAddress, val.baseAddress, x.baseAddress, y, lines.lowerBound, lines.upperBound)
     }
 
     /// acc[indices[p]] += values[p]·x[o] for every entry p of every line o in `lines` with x[o] ≠ 0.
     package static func scatter(_ lines: Range<Int>, _ off: UnsafeBufferPointer<Int>, _ idx: UnsafeBufferPointer<Int32>,
                                 _ val: UnsafeBufferPointer<Double>, _ x: UnsafeBufferPointer<Double>,
                                 into acc: UnsafeMutablePointer<Double>) {
-        guard !lines.isEmpty, let offsets = off.baseAddress else { return }
-        lsq_scatter_rows(offsets, idx.baseAddress ?? emptyIndices, val.baseAddress ?? emptyValues,
-                         x.baseAddress ?? emptyValues, acc, lines.lowerBound, lines.upperBound)
+        guard !lines.isEmpty else { return }
+        lsq_scatter_rows(off.baseAddress, idx.baseAddress, val.baseAddress, x.baseAddress, acc, lines.lowerBound, lines.upperBound)
     }
-
-    private static var emptyIndices: UnsafePointer<Int32> { UnsafePointer(bitPattern: MemoryLayout<Int32>.alignment)! }
-    private static var emptyValues: UnsafePointer<Double> { UnsafePointer(bitPattern: MemoryLayout<Double>.alignment)! }
 }
 
 extension CompressedStorage {

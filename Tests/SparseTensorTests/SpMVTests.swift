@@ -47,6 +47,19 @@ struct SpMVTests {
         #expect(relativeError(try c.transposeMultiply(u), tripletMultiply(coo, u, transpose: true)) < 1e-13)
     }
 
+    @Test("Empty shapes: A·x and Aᵀ·x of 4 × 0, 0 × 3 and an all-zero 5 × 6 give zero vectors of the right length")
+    func emptyShapes() throws {
+        let tall = try CSRMatrix.zeros(rowCount: 4, columnCount: 0), wide = try CSRMatrix.zeros(rowCount: 0, columnCount: 3)
+        let zero = try CSRMatrix.zeros(rowCount: 5, columnCount: 6)
+        #expect(try tall.multiply([]) == [0, 0, 0, 0])
+        #expect(try tall.transposeMultiply([1, 2, 3, 4]) == [])
+        #expect(try wide.multiply([1, 2, 3]) == [])
+        #expect(try wide.transposeMultiply([]) == [0, 0, 0])
+        #expect(try zero.multiply([Double](repeating: 1, count: 6)) == [Double](repeating: 0, count: 5))
+        #expect(try zero.transposeMultiply([Double](repeating: 1, count: 5)) == [Double](repeating: 0, count: 6))
+        #expect(try CSCMatrix(zero).multiply([Double](repeating: 1, count: 6)) == [Double](repeating: 0, count: 5))
+    }
+
     @Test("Shape mismatches are errors naming both lengths")
     func mismatch() {
         let a = RandomSparse.matrix(rows: 4, columns: 3, density: 0.5, seed: 1)
