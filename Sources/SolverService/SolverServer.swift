@@ -88,7 +88,8 @@ public final class SolverServer: Sendable {
         httpConfig.spoolDirectory = store.incomingDirectory
         // Weak: the counter holds the server, which holds this handler.
         let api = ServiceAPI(jobs: jobs, store: store, settings: settings, token: configuration.token, metrics: metrics,
-                             connections: { [weak connections] in connections?.value() ?? 0 })
+                             connections: { [weak connections] in connections?.value() ?? 0 },
+                             parseGate: AdmissionGate(permits: settings.workers))
         let accessLog = configuration.accessLog && configuration.logger != nil
         let known: Set<String> = ["GET", "HEAD", "POST", "DELETE", "PUT", "PATCH", "OPTIONS", "-"]
         http = HTTPServer(configuration: httpConfig, handler: api) { exchange in

@@ -69,6 +69,8 @@ struct ServiceAPI: HTTPHandler {
     let token: String?
     let metrics: HTTPMetrics
     let connections: @Sendable () -> Int
+    /// Submissions parsed at once, at most (`AdmissionGate`): as many as solver workers.
+    let parseGate: AdmissionGate
 
     // MARK: - HTTPHandler
 
@@ -219,7 +221,9 @@ struct ServiceAPI: HTTPHandler {
         let store = self.store
         let settings = self.settings
         let body = request.body
-        // Parsing and the durable write run off the cooperative pool: they may take a while.
+        // Parsing and the durable write run off the cooperative pool: they may take a while. At most
+        // `parseGate`'s permits of them at once, each within a job's memory budget.
+        await parseGate.enter()
         let outcome: Result<(JobRecord, PreparedInput), ServiceError> = await BlockingIO.run {
             do throws(ServiceError) {
                 let data: Data
@@ -249,6 +253,7 @@ struct ServiceAPI: HTTPHandler {
                 return .failure(error)
             }
         }
+        await parseGate.leave()
         switch outcome {
         case let .success((record, prepared)):
             await jobs.accept(record, input: prepared)
