@@ -44,6 +44,7 @@ void lsq_gather_rows(const intptr_t *off, const int32_t *idx, const double *val,
         intptr_t p = off[i];
         const intptr_t end = off[i + 1];
         double s0 = 0, s1 = 0;
+        // Most lines are short: one request and one run of pairs, the loop as simple as it was before steps.
         if (end - p <= LSQ_PREFETCH_STEP) {
             ahead = lsq_prefetch_entries(idx, val, ahead, end + LSQ_PREFETCH_AHEAD);
             p = add_pairs(idx, val, x, p, end, &s0, &s1);
